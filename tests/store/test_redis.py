@@ -250,3 +250,14 @@ def test_incr_is_exact_across_two_processes(redis_server: RedisServer) -> None:
             return result
 
     assert asyncio.run(totals()) == (1000, {"/": 1000})
+
+
+async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
+    redis_server: RedisServer,
+) -> None:
+    async with RedisStore(redis_server.url, prefix=_prefix(), max_connections=3) as store:
+        results = await asyncio.gather(*(store.incr("n") for _ in range(300)))
+        assert max(results) == 300
+        pool = store.client.connection_pool
+        assert len(pool._available_connections) + len(pool._in_use_connections) <= 3  # type: ignore[attr-defined]
+        await store.clear()

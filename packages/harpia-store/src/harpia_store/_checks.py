@@ -65,39 +65,52 @@ def check_member(key: str, member: object) -> str:
     return member
 
 
+MAX_DEPTH = 200
+
+
 def check_json(key: str, value: object) -> None:
     """Raise ``TypeError`` naming ``key`` unless ``value`` is JSON data.
 
-    Scalars pass at once; containers are walked (cycles are refused too).
+    Scalars pass at once; containers are walked without building anything, and only a
+    failure pays for a message that points at the offending part. Nesting deeper than
+    ``MAX_DEPTH`` (which includes a container holding itself) is refused.
     """
-    if type(value) in SCALARS:
+    if type(value) in SCALARS or _is_json(value, 0):
         return
-    problem = _json_problem(value, "value", set())
-    if problem is not None:
-        raise TypeError(f"value for key {key!r} is not JSON-serialisable: {problem}")
+    raise TypeError(
+        f"value for key {key!r} is not JSON-serialisable: {_json_problem(value, 'value', 0)}"
+    )
 
 
-def _json_problem(value: Any, where: str, seen: set[int]) -> str | None:
+def _is_json(value: Any, depth: int) -> bool:
+    if depth > MAX_DEPTH:
+        return False
     kind = type(value)
-    if kind in SCALARS or isinstance(value, str | int | float):  # subclasses: StrEnum, IntEnum
-        return None
-    if isinstance(value, list | tuple | dict):
-        marker = id(value)
-        if marker in seen:
-            return f"{where} contains itself"
-        seen.add(marker)
-        if isinstance(value, dict):
-            for k, item in value.items():
-                if type(k) is not str:
-                    return f"{where} has a {type(k).__name__} key {k!r} (keys must be str)"
-                problem = _json_problem(item, f"{where}[{k!r}]", seen)
-                if problem is not None:
-                    return problem
-        else:
-            for index, item in enumerate(value):
-                problem = _json_problem(item, f"{where}[{index}]", seen)
-                if problem is not None:
-                    return problem
-        seen.discard(marker)
-        return None
-    return f"{where} is a {kind.__name__}"
+    if kind is dict or (kind not in SCALARS and isinstance(value, dict)):
+        for k, item in value.items():
+            if type(k) is not str or (type(item) not in SCALARS and not _is_json(item, depth + 1)):
+                return False
+        return True
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        for item in value:
+            if type(item) not in SCALARS and not _is_json(item, depth + 1):
+                return False
+        return True
+    return isinstance(value, str | int | float | None)  # scalars and their subclasses
+
+
+def _json_problem(value: Any, where: str, depth: int) -> str:
+    """Describe the first part of ``value`` that is not JSON (``value`` is known bad)."""
+    if depth > MAX_DEPTH:
+        return f"{where} is nested deeper than {MAX_DEPTH} levels (or contains itself)"
+    if isinstance(value, dict):
+        for k, item in value.items():
+            if type(k) is not str:
+                return f"{where} has a {type(k).__name__} key {k!r} (keys must be str)"
+            if not _is_json(item, depth + 1):
+                return _json_problem(item, f"{where}[{k!r}]", depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if not _is_json(item, depth + 1):
+                return _json_problem(item, f"{where}[{index}]", depth + 1)
+    return f"{where} is a {type(value).__name__}"
