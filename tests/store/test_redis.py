@@ -259,5 +259,5 @@ async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
         results = await asyncio.gather(*(store.incr("n") for _ in range(300)))
         assert max(results) == 300
         pool = store.client.connection_pool
-        assert len(pool._available_connections) + len(pool._in_use_connections) <= 3  # type: ignore[attr-defined]
+        assert len(pool._available_connections) + len(pool._in_use_connections) <= 3
         await store.clear()
