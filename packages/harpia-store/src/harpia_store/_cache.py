@@ -7,7 +7,7 @@ import inspect
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._adapt import adapt
-from ._checks import check_key, check_ttl
+from ._checks import check_key, check_str, check_ttl
 from ._memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -45,8 +45,7 @@ class Cache:
     def __init__(
         self, store: StoreLike | None = None, *, prefix: str = "cache:", ttl: float | None = None
     ) -> None:
-        if type(prefix) is not str:
-            raise TypeError(f"prefix must be str, got {type(prefix).__name__}")
+        check_str(prefix, "prefix")
         self._store: Store[Any] = MemoryStore(5000) if store is None else adapt(store)
         self._prefix = prefix
         self._ttl = None if ttl is None else check_ttl(ttl)

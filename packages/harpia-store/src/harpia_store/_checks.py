@@ -40,6 +40,13 @@ def check_ttl(ttl: object, name: str = "ttl") -> float:
     return float(ttl)
 
 
+def check_str(value: object, name: str) -> str:
+    """Return ``value`` if it is a ``str``; raise ``TypeError`` naming ``name`` otherwise."""
+    if type(value) is not str:
+        raise TypeError(f"{name} must be str, got {type(value).__name__}: {value!r}")
+    return value
+
+
 def check_int(value: object, name: str) -> int:
     """Return ``value`` if it is an ``int`` (not a ``bool``); raise ``TypeError`` otherwise."""
     if type(value) is not int:

@@ -14,6 +14,7 @@ from ._checks import (
     check_key,
     check_max_len,
     check_member,
+    check_str,
     check_ttl,
 )
 
@@ -156,8 +157,7 @@ class MemoryStore:
     ) -> int:
         """Add ``amount`` to counter ``field`` of ``key`` and return its new value."""
         check_int(amount, "amount")
-        if type(field) is not str:
-            raise TypeError(f"counter fields must be str, got {type(field).__name__}")
+        check_str(field, "counter field")
         counters = self._collection(key, _Counters, ttl, create=True)
         value = counters.get(field, 0) + amount
         counters[field] = value
@@ -223,8 +223,7 @@ class MemoryStore:
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Return the live keys that start with ``prefix``, oldest first."""
-        if type(prefix) is not str:
-            raise TypeError(f"prefix must be str, got {type(prefix).__name__}")
+        check_str(prefix, "prefix")
         now = monotonic()
         return [
             key

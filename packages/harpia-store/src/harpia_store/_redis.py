@@ -31,6 +31,7 @@ from ._checks import (
     check_key,
     check_max_len,
     check_member,
+    check_str,
     check_ttl,
 )
 from ._errors import StoreError
@@ -156,8 +157,7 @@ class RedisStore:
             raise ImportError(
                 "RedisStore needs the redis package: pip install 'harpia-store[redis]'"
             ) from exc
-        if type(prefix) is not str:
-            raise TypeError(f"prefix must be str, got {type(prefix).__name__}")
+        check_str(prefix, "prefix")
         check_ttl(connect_timeout, "connect_timeout")
         check_ttl(timeout, "timeout")
         if check_int(max_connections, "max_connections") < 1:
@@ -289,8 +289,7 @@ class RedisStore:
     ) -> int:
         """Add ``amount`` to counter ``field`` of ``key`` (``HINCRBY``); return its value."""
         check_int(amount, "amount")
-        if type(field) is not str:
-            raise TypeError(f"counter fields must be str, got {type(field).__name__}")
+        check_str(field, "counter field")
         if ttl is None:
             return int(await self._run(self._client.hincrby, key, field, amount))
         return int(
@@ -344,8 +343,7 @@ class RedisStore:
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Return the keys under this store's prefix that start with ``prefix`` (``SCAN``)."""
-        if type(prefix) is not str:
-            raise TypeError(f"prefix must be str, got {type(prefix).__name__}")
+        check_str(prefix, "prefix")
         names: list[str] = await self._run(self._scan, prefix)
         return names
 
