@@ -1,0 +1,304 @@
+"""The application: routes, middleware, lifecycle hooks and the one request pipeline.
+
+``Harpia.handle(request) -> Response`` is the pipeline. The native server, the ASGI
+adapter and the test client all call it, so they cannot disagree: method override,
+routing, 404/405, automatic HEAD, body limits, middleware chains, return values and error
+responses all happen here and nowhere else. ``handle`` never raises (but for
+cancellation): every failure becomes a response.
+
+Chains are composed once per endpoint (on its first request) and reused; a request pays
+for a route lookup and the calls.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ._chain import Chain, handler_runner, render_exception
+from ._errors import HTTPError
+from ._response import Response
+from ._routing import Endpoint, Handler, Router, RouteRegistry
+
+if TYPE_CHECKING:
+    from ._request import Request
+
+Hook = Callable[[], Awaitable[None] | None]
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+_OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class Harpia(RouteRegistry):
+    """An Express-style web application; also an ASGI 3 application.
+
+    Args:
+        development: Show tracebacks in 500 responses (never in production).
+        trust_proxy: Take ``req.ip`` from ``X-Forwarded-For``.
+        max_request_body_size: Default body limit in bytes (413 beyond it); a route can
+            override it with ``max_body_size=``.
+    """
+
+    def __init__(
+        self,
+        *,
+        development: bool = False,
+        trust_proxy: bool = False,
+        max_request_body_size: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.development = development
+        self.trust_proxy = trust_proxy
+        self.max_request_body_size = max_request_body_size
+        self.logger = logging.getLogger("harpia")
+        self.state: dict[str, Any] = {}
+        self._router = Router()
+        self._middlewares: list[tuple[str | None, Handler]] = []
+        self._global: tuple[Handler, ...] = ()
+        self._has_prefixed = False
+        self._not_found: Handler | None = None
+        self._not_found_methods: frozenset[str] | None = None
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
+        self._started = False
+        self._version = -1
+
+    def __repr__(self) -> str:
+        return f"<Harpia routes={len(self._router)} middlewares={len(self._middlewares)}>"
+
+    # -- building the app ---------------------------------------------------------------
+
+    def _register(self, method: str, path: str, endpoint: Endpoint) -> None:
+        self._router._register(method, path, endpoint)
+
+    def use(self, *args: str | Handler) -> None:
+        """Add middleware: ``use(mw, ...)`` for every request, ``use("/prefix", mw, ...)``
+        for requests whose path is the prefix or below it. They run in the order added.
+
+        Raises:
+            TypeError: a middleware is not callable, or no middleware is given.
+        """
+        prefix: str | None = None
+        middlewares = list(args)
+        if middlewares and isinstance(middlewares[0], str):
+            first = middlewares.pop(0)
+            assert isinstance(first, str)
+            prefix = "/" + first.strip("/") if first.strip("/") else None
+        if not middlewares:
+            raise TypeError("use() needs at least one middleware")
+        for mw in middlewares:
+            if not callable(mw):
+                raise TypeError(f"middleware must be callable, got {mw!r}")
+            self._middlewares.append((prefix, mw))
+        self._router.version += 1
+
+    def routes(self, router: Router) -> None:
+        """Mount a ``harpia.Router``."""
+        self._router.routes(router)
+
+    def set_not_found(self, handler: Handler, methods: list[str] | None = None) -> None:
+        """Answer unmatched requests with ``handler`` (for ``methods`` only, if given)."""
+        if not callable(handler):
+            raise TypeError(f"not-found handler must be callable, got {handler!r}")
+        self._not_found = handler
+        self._not_found_methods = frozenset(m.upper() for m in methods) if methods else None
+        self._router.version += 1
+
+    def on_startup(self, fn: Hook) -> Hook:
+        """Run ``fn`` (sync or async) before the first request; usable as a decorator."""
+        self._startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: Hook) -> Hook:
+        """Run ``fn`` (sync or async) when the server stops; usable as a decorator."""
+        self._shutdown.append(fn)
+        return fn
+
+    async def startup(self) -> None:
+        """Run the startup hooks once (servers and the test client call this)."""
+        if self._started:
+            return
+        self._started = True
+        for hook in self._startup:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+    async def shutdown(self) -> None:
+        """Run the shutdown hooks (in reverse order) if startup ran."""
+        if not self._started:
+            return
+        self._started = False
+        for hook in reversed(self._shutdown):
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+    @property
+    def router(self) -> Router:
+        """The app's root router (for listing routes)."""
+        return self._router
+
+    # -- the pipeline ---------------------------------------------------------------
+
+    def _compose(self) -> None:
+        """(Re)build what every request reuses, after routes or middleware changed."""
+        self._global = tuple(mw for prefix, mw in self._middlewares if prefix is None)
+        self._has_prefixed = any(prefix is not None for prefix, _ in self._middlewares)
+        for route in self._router:
+            for endpoint in route.handlers:
+                if isinstance(endpoint, Endpoint):
+                    endpoint.runner = None
+        self._version = self._router.version
+
+    def _middlewares_for(self, path: str) -> tuple[Handler, ...]:
+        if not self._has_prefixed:
+            return self._global
+        return tuple(
+            mw
+            for prefix, mw in self._middlewares
+            if prefix is None or path == prefix or path.startswith(prefix + "/")
+        )
+
+    async def handle(self, request: Request) -> Response:
+        """Run ``request`` through the app and return the response (never raises)."""
+        if self._version != self._router.version:
+            self._compose()
+        if request.app is None:
+            request.app = self
+            request.trust_proxy = self.trust_proxy
+        res = Response()
+        res.request = request
+        try:
+            middlewares = self._middlewares_for(request.path)
+            terminal = await self._route(request)
+            if middlewares:
+                await Chain(middlewares, terminal)(request, res)
+            else:
+                await terminal(request, res)
+        except Exception as exc:
+            render_exception(request, res, exc)
+        if not res.sent:
+            if not res.status_set:
+                res.status_code = 204
+            res.sent = True
+        if request.method == "HEAD":
+            _strip_body(res)
+        return res
+
+    async def _route(self, request: Request) -> Callable[[Request, Response], Awaitable[None]]:
+        """Find the terminal runner for ``request`` (its route, 405, or not found)."""
+        method = request.method
+        if method == "POST":
+            method = await self._override(request)
+        router = self._router
+        match = router.match(method, request.raw_path)
+        if match is None and method == "HEAD":
+            match = router.match("GET", request.raw_path)
+        if match is None:
+            return self._unmatched(request, method)
+        endpoint = match.handlers[0]
+        assert isinstance(endpoint, Endpoint)
+        request.params = match.params
+        request.route = match.route
+        limit = endpoint.max_body_size
+        request.body_limit = self.max_request_body_size if limit is None else limit
+        runner = endpoint.runner
+        if runner is None:
+            runner = endpoint.runner = _endpoint_runner(endpoint)
+        return runner
+
+    async def _override(self, request: Request) -> str:
+        """The method a POST asks to be routed as (``X-HTTP-Method-Override``/``_method``)."""
+        wanted = request.headers.get("x-http-method-override")
+        if wanted is None and request.content_type == "application/x-www-form-urlencoded":
+            request.body_limit = self.max_request_body_size
+            wanted = (await request.form()).get("_method")
+        if wanted is not None and wanted.upper() in _OVERRIDABLE:
+            request.method = wanted.upper()
+            return request.method
+        return "POST"
+
+    def _unmatched(
+        self, request: Request, method: str
+    ) -> Callable[[Request, Response], Awaitable[None]]:
+        allowed = self._router.allowed_methods(request.raw_path)
+        if allowed:
+            return _method_not_allowed(allowed)
+        handler = self._not_found
+        if handler is not None and (
+            self._not_found_methods is None or method in self._not_found_methods
+        ):
+            return handler_runner(handler)
+        return _not_found
+
+    # -- servers ------------------------------------------------------------------------
+
+    def listen(self, **options: Any) -> None:
+        """Serve the app on the native HTTP/1.1 server, blocking (see ``harpia.serve``)."""
+        from ._server import listen  # type: ignore[import-not-found, unused-ignore]
+
+        listen(self, **options)
+
+    async def serve(self, **options: Any) -> None:
+        """Serve the app inside a running event loop (same options as ``listen``)."""
+        from ._server import serve  # type: ignore[import-not-found, unused-ignore]
+
+        await serve(self, **options)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """The ASGI 3 entry point (``http`` and ``lifespan``)."""
+        from ._asgi import asgi
+
+        await asgi(self, scope, receive, send)
+
+
+def harpia(*, development: bool = False, trust_proxy: bool = False) -> Harpia:
+    """Create an application (``harpia()`` is ``Harpia(development=False, trust_proxy=False)``)."""
+    return Harpia(development=development, trust_proxy=trust_proxy)
+
+
+def _endpoint_runner(endpoint: Endpoint) -> Callable[[Request, Response], Awaitable[None]]:
+    handler = handler_runner(endpoint.handler)
+
+    async def run(request: Request, res: Response) -> None:
+        request.check_declared_length()
+        await handler(request, res)
+
+    if endpoint.middlewares:
+        return Chain(endpoint.middlewares, run)
+    return run
+
+
+def _method_not_allowed(allowed: frozenset[str]) -> Callable[[Request, Response], Awaitable[None]]:
+    methods = set(_ALL_METHODS) if "*" in allowed else set(allowed)
+    if "GET" in methods:
+        methods.add("HEAD")
+    header = ", ".join(sorted(methods))
+
+    async def run(request: Request, res: Response) -> None:
+        raise HTTPError(405, headers={"Allow": header})
+
+    return run
+
+
+async def _not_found(request: Request, res: Response) -> None:
+    raise HTTPError(404)
+
+
+def _strip_body(res: Response) -> None:
+    """HEAD: keep every header (Content-Length included) and send no body."""
+    if res.body_stream is not None:
+        res.body_stream = _nothing()  # the length stays unknown, as for the GET
+        return
+    if res.status_code not in (204, 304) and "content-length" not in res.headers:
+        res.headers.set("content-length", str(len(res.body)))
+    res.body = b""
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    empty: tuple[bytes, ...] = ()
+    for chunk in empty:  # an async generator that yields nothing
+        yield chunk

@@ -1,0 +1,89 @@
+"""The ASGI 3 adapter: ``http`` and ``lifespan`` scopes onto ``Harpia.handle``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ._request import Request
+
+if TYPE_CHECKING:
+    from ._app import Harpia
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+async def asgi(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
+    """Serve one ASGI connection scope with ``app``."""
+    kind = scope["type"]
+    if kind == "http":
+        await _http(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _lifespan(app, receive, send)
+    else:
+        raise ValueError(f"harpia does not handle ASGI scope type {kind!r} yet")
+
+
+async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
+    more = True
+
+    async def body() -> bytes:
+        nonlocal more
+        while more:
+            message: Message = await receive()
+            if message["type"] == "http.disconnect":
+                more = False
+                break
+            more = message.get("more_body", False)
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                return chunk
+        return b""
+
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else quote(scope.get("path", "/"), safe="/")
+    request = Request(
+        scope["method"],
+        path.split("?", 1)[0] or "/",
+        scope.get("query_string", b"").decode("latin-1"),
+        [(name.lower(), value) for name, value in scope.get("headers", [])],
+        body,
+        client=tuple(scope["client"]) if scope.get("client") else None,
+        scheme=scope.get("scheme", "http"),
+        server=tuple(scope["server"]) if scope.get("server") else None,
+        http_version=scope.get("http_version", "1.1"),
+        app=app,
+    )
+    res = await app.handle(request)
+    await send(
+        {"type": "http.response.start", "status": res.status_code, "headers": res.raw_headers()}
+    )
+    stream = res.body_stream
+    if stream is None:
+        await send({"type": "http.response.body", "body": res.body})
+        return
+    async for chunk in stream:
+        if chunk:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _lifespan(app: Harpia, receive: Any, send: Any) -> None:
+    while True:
+        message: Message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await app.startup()
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                await app.shutdown()
+            except Exception as exc:
+                await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return

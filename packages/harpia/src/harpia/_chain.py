@@ -1,0 +1,167 @@
+"""Running middleware chains and handlers; turning errors into responses.
+
+Middlewares are ``(req, res, next)``, handlers ``(req, res)``, each sync or async. ``next``
+is an awaitable object rather than a coroutine, so a plain ``def`` middleware can call
+``next()`` without awaiting it: the chain goes on when the middleware returns. Every call
+of ``next()`` is an error boundary: whatever goes wrong further down becomes an error
+response there, so the middlewares above it always see a finished response (and can add
+headers to a 404 or a 500); the exception itself is in ``res.error``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Generator
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from ._errors import HTTPError
+from ._response import Response
+
+if TYPE_CHECKING:
+    from ._request import Request
+    from ._routing import Handler
+
+Runner = Callable[["Request", Response], Awaitable[None]]
+
+logger = logging.getLogger("harpia")
+
+
+def apply_result(res: Response, result: Any) -> None:
+    """Turn a handler's return value into the response (``None``: the handler used ``res``)."""
+    if result is None or result is res:
+        return
+    if isinstance(result, dict | list):
+        res.json(result)
+    elif isinstance(result, str | bytes):
+        res.send(result)
+    elif isinstance(result, Response):
+        res.status_code = result.status_code
+        res.status_set = True
+        for name, value in result.headers:
+            res.headers.set(name, value)
+        res.body = result.body
+        res.body_stream = result.body_stream
+        res.sent = result.sent
+        if result._cookies:
+            for header in result._cookies.headers():
+                res.headers.add("set-cookie", header)
+    else:
+        raise TypeError(
+            f"a handler may return None, dict, list, str, bytes or Response, "
+            f"not {type(result).__name__}"
+        )
+
+
+def handler_runner(handler: Handler) -> Runner:
+    """Wrap a ``(req, res)`` handler: await it if needed, apply its return value."""
+    if inspect.iscoroutinefunction(handler):
+
+        async def run_async(req: Request, res: Response) -> None:
+            apply_result(res, await handler(req, res))
+
+        return run_async
+
+    async def run_sync(req: Request, res: Response) -> None:
+        result = handler(req, res)
+        if inspect.isawaitable(result):
+            result = await result
+        apply_result(res, result)
+
+    return run_sync
+
+
+class Next:
+    """The ``next`` given to a middleware: call it, and await the call to run the rest."""
+
+    __slots__ = ("_called", "_chain", "_done", "_index", "_req", "_res")
+
+    def __init__(self, chain: Chain, index: int, req: Request, res: Response) -> None:
+        self._chain = chain
+        self._index = index
+        self._req = req
+        self._res = res
+        self._called = False
+        self._done = False
+
+    def __call__(self) -> Next:
+        self._called = True
+        return self
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self.run().__await__()
+
+    async def run(self) -> None:
+        """Run the rest of the chain once, turning its failures into a response."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            await self._chain.call(self._index, self._req, self._res)
+        except Exception as exc:  # the boundary: the caller sees a finished response
+            render_exception(self._req, self._res, exc)
+
+
+class Chain:
+    """Middlewares followed by a terminal runner, composed once and reused."""
+
+    __slots__ = ("_middlewares", "_terminal")
+
+    def __init__(self, middlewares: tuple[Handler, ...], terminal: Runner) -> None:
+        self._middlewares = middlewares
+        self._terminal = terminal
+
+    async def __call__(self, req: Request, res: Response) -> None:
+        if not self._middlewares:
+            await self._terminal(req, res)
+        else:
+            await self.call(0, req, res)
+
+    async def call(self, index: int, req: Request, res: Response) -> None:
+        if index == len(self._middlewares):
+            await self._terminal(req, res)
+            return
+        nxt = Next(self, index + 1, req, res)
+        result = self._middlewares[index](req, res, nxt)
+        if inspect.isawaitable(result):
+            result = await result
+        if nxt._called and not nxt._done:  # sync middleware, or an async one that forgot await
+            await nxt.run()
+        apply_result(res, result)
+
+
+def prefers_html(req: Request) -> bool:
+    accept = req.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+def render_error(req: Request, res: Response, error: HTTPError) -> None:
+    """Make ``res`` the response for ``error`` (JSON, or HTML when the client prefers it)."""
+    res.status(error.status)
+    for name, value in error.headers.items():
+        res.headers.set(name, value)
+    res.headers.remove("content-length")
+    res.error = error
+    if prefers_html(req):
+        title = escape(f"{error.status} {error.message}")
+        extra = f"<pre>{escape(error.detail)}</pre>" if isinstance(error.detail, str) else ""
+        res.html(f"<!doctype html><title>{title}</title><h1>{title}</h1>{extra}")
+    else:
+        body: dict[str, Any] = {"error": error.message, "status": error.status}
+        if error.detail is not None:
+            body["detail"] = error.detail
+        res.json(body)
+
+
+def render_exception(req: Request, res: Response, exc: Exception) -> None:
+    """Make ``res`` the response for any exception: its status, or a logged 500."""
+    if isinstance(exc, HTTPError):
+        render_error(req, res, exc)
+        return
+    logger.exception("unhandled error in %s %s", req.method, req.raw_path)
+    development = req.app is not None and req.app.development
+    detail = "".join(traceback.format_exception(exc)) if development else None
+    render_error(req, res, HTTPError(500, "Internal Server Error", detail=detail))
+    res.error = exc

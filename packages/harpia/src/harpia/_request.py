@@ -1,0 +1,266 @@
+"""Request: a lazy, cached view of one HTTP request, shared by every front end.
+
+The native server, the ASGI adapter and the test client all build a ``Request`` from
+the same pieces — method, raw path, query string, raw headers, client address and a
+``receive`` coroutine that yields body chunks (``b""`` at the end) — and hand it to
+``Harpia.handle``. Headers, query, cookies and the body are parsed on first use only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from ._cookies import RequestCookies
+from ._errors import HTTPError
+from ._headers import Headers, RawHeaders
+from ._multidict import QueryParams
+
+if TYPE_CHECKING:
+    from ._app import Harpia
+
+Receive = Callable[[], Awaitable[bytes]]
+"""Returns the next chunk of the request body; ``b""`` once the body is complete."""
+
+
+async def _no_body() -> bytes:
+    return b""
+
+
+class Request:
+    """One HTTP request.
+
+    Args:
+        method: The method as sent (``"GET"``).
+        raw_path: The path as on the wire, still percent-encoded (``/books/a%2Fb``).
+        query_string: The part after ``?``, without it.
+        headers: Raw header pairs, names lower-cased.
+        receive: Coroutine function returning body chunks, ``b""`` at the end.
+        client: The peer's ``(host, port)``, when known.
+        scheme: ``"http"`` or ``"https"``.
+        server: The local ``(host, port)``, when known.
+        http_version: ``"1.1"``, ``"1.0"`` …
+        app: The application handling the request.
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_form",
+        "_headers",
+        "_query",
+        "_receive",
+        "_received",
+        "app",
+        "body_limit",
+        "client",
+        "http_version",
+        "method",
+        "nonce",
+        "params",
+        "query_string",
+        "raw_headers",
+        "raw_path",
+        "route",
+        "scheme",
+        "server",
+        "state",
+        "trust_proxy",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        raw_path: str,
+        query_string: str = "",
+        headers: RawHeaders | None = None,
+        receive: Receive = _no_body,
+        *,
+        client: tuple[str, int] | None = None,
+        scheme: str = "http",
+        server: tuple[str, int] | None = None,
+        http_version: str = "1.1",
+        app: Harpia | None = None,
+    ) -> None:
+        self.method = method
+        self.raw_path = raw_path
+        self.query_string = query_string
+        self.raw_headers: RawHeaders = headers if headers is not None else []
+        self._receive = receive
+        self.client = client
+        self.scheme = scheme
+        self.server = server
+        self.http_version = http_version
+        self.app = app
+        self.trust_proxy = app.trust_proxy if app is not None else False
+        self.params: dict[str, str] = {}
+        self.state: dict[str, Any] = {}
+        self.route: str | None = None
+        self.nonce: str | None = None
+        self.body_limit: int | None = None
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: RequestCookies | None = None
+        self._body: bytes | None = None
+        self._form: QueryParams | None = None
+        self._received = 0
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.raw_path}>"
+
+    # -- lazily parsed views ------------------------------------------------------------
+
+    @property
+    def headers(self) -> Headers:
+        """Case-insensitive multi-dict of the request headers."""
+        if self._headers is None:
+            self._headers = Headers(self.raw_headers)
+        return self._headers
+
+    @property
+    def path(self) -> str:
+        """The decoded path (``/books/a/b`` for ``/books/a%2Fb``)."""
+        return unquote(self.raw_path) if "%" in self.raw_path else self.raw_path
+
+    @property
+    def query(self) -> QueryParams:
+        """The query string as a multi-dict (``get``, ``getall``)."""
+        if self._query is None:
+            self._query = QueryParams(self.query_string)
+        return self._query
+
+    @property
+    def cookies(self) -> RequestCookies:
+        """The request's cookies (``get(name)``, ``get_all()``)."""
+        if self._cookies is None:
+            self._cookies = RequestCookies(self.headers.get("cookie"))
+        return self._cookies
+
+    @property
+    def url(self) -> str:
+        """The full URL: scheme, host (from the Host header), raw path and query."""
+        host = self.headers.get("host")
+        if host is None and self.server is not None:
+            host = f"{self.server[0]}:{self.server[1]}"
+        query = f"?{self.query_string}" if self.query_string else ""
+        return f"{self.scheme}://{host or 'localhost'}{self.raw_path}{query}"
+
+    @property
+    def ip(self) -> str | None:
+        """The client's address; the first ``X-Forwarded-For`` entry with ``trust_proxy``."""
+        if self.trust_proxy:
+            forwarded = self.headers.get("x-forwarded-for")
+            if forwarded:
+                first = forwarded.split(",")[0].strip()
+                if first:
+                    return first
+        return self.client[0] if self.client else None
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-cased, without parameters (``""`` if none)."""
+        value = self.headers.get("content-type", "")
+        return value.split(";", 1)[0].strip().lower()
+
+    # -- body ---------------------------------------------------------------------------
+
+    def content_length(self) -> int | None:
+        """The declared ``Content-Length``, or ``None`` (chunked or absent).
+
+        Raises:
+            HTTPError: 400 when the header is not a number.
+        """
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        if not value.strip().isdigit():
+            raise HTTPError(400, "invalid Content-Length")
+        return int(value)
+
+    def check_declared_length(self) -> None:
+        """Answer 413 before reading when the declared length exceeds ``body_limit``."""
+        limit = self.body_limit
+        if limit is not None:
+            length = self.content_length()
+            if length is not None and length > limit:
+                raise HTTPError(413, f"request body larger than {limit} bytes")
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive (once; ``body()`` caches instead).
+
+        Raises:
+            HTTPError: 413 as soon as more than ``body_limit`` bytes arrive.
+            RuntimeError: the body was already consumed by ``stream()``.
+        """
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._received < 0:
+            raise RuntimeError("the request body was already read with stream()")
+        self.check_declared_length()
+        limit = self.body_limit
+        while True:
+            chunk = await self._receive()
+            if not chunk:
+                break
+            self._received += len(chunk)
+            if limit is not None and self._received > limit:
+                raise HTTPError(413, f"request body larger than {limit} bytes")
+            yield chunk
+        self._received = -1
+
+    async def body(self) -> bytes:
+        """The whole body (read once, then cached)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def text(self) -> str:
+        """The body decoded with its declared charset (UTF-8 by default).
+
+        Raises:
+            HTTPError: 400 when the body cannot be decoded.
+        """
+        charset = "utf-8"
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return (await self.body()).decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            raise HTTPError(400, f"request body is not valid {charset} text") from None
+
+    async def json(self) -> Any:
+        """The body parsed as JSON.
+
+        Raises:
+            HTTPError: 400 when the body is empty or not valid JSON.
+        """
+        raw = await self.body()
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise HTTPError(400, f"malformed JSON body: {exc}") from None
+
+    async def form(self) -> QueryParams:
+        """The body of an ``application/x-www-form-urlencoded`` request as a multi-dict.
+
+        Raises:
+            HTTPError: 415 for other content types (multipart arrives with uploads).
+        """
+        if self._form is None:
+            kind = self.content_type
+            if kind not in ("application/x-www-form-urlencoded", ""):
+                raise HTTPError(415, f"cannot read a form from {kind!r} content")
+            self._form = QueryParams((await self.body()).decode("utf-8", errors="replace"))
+        return self._form
+
+    @property
+    def body_consumed(self) -> bool:
+        """True once the body has been read to its end (front ends use it for keep-alive)."""
+        return self._body is not None or self._received < 0

@@ -1,0 +1,200 @@
+"""Response: what a handler builds; the front ends turn it into bytes.
+
+A handler (or middleware) fills ``res`` — ``status``, headers, cookies and one body: bytes
+(``send``/``json``/``html``/``text``), an async iterable (``stream``) or a file
+(``await file(path)``). After the pipeline has run, a front end reads ``status_code``,
+``raw_headers()`` and either ``body`` or ``body_stream``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Self
+
+from ._cookies import ResponseCookies
+from ._headers import MutableHeaders, RawHeaders
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable
+
+    from ._request import Request
+
+TEXT = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+BINARY = "application/octet-stream"
+
+
+def json_bytes(data: Any) -> bytes:
+    """Serialise ``data`` as compact UTF-8 JSON."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Response:
+    """An HTTP response under construction.
+
+    Args:
+        content: Optional initial body (``str``, ``bytes``, or JSON data for dict/list).
+        status: Status code.
+        headers: Initial headers.
+        content_type: ``Content-Type`` for ``content``.
+    """
+
+    __slots__ = (
+        "_cookies",
+        "body",
+        "body_stream",
+        "error",
+        "headers",
+        "request",
+        "sent",
+        "status_code",
+        "status_set",
+    )
+
+    def __init__(
+        self,
+        content: str | bytes | dict[str, Any] | list[Any] | None = None,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        self.status_code = status
+        self.status_set = status != 200
+        self.headers = MutableHeaders()
+        self.body = b""
+        self.body_stream: AsyncIterable[bytes] | None = None
+        self.sent = False
+        self.request: Request | None = None
+        self.error: BaseException | None = None
+        self._cookies: ResponseCookies | None = None
+        for name, value in (headers or {}).items():
+            self.headers.set(name, value)
+        if content is not None:
+            if isinstance(content, dict | list):
+                self.json(content)
+            else:
+                self.send(content, content_type=content_type)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status_code}>"
+
+    @property
+    def cookies(self) -> ResponseCookies:
+        """Cookies to send: ``res.cookies.set(name, value, ...)``, ``delete(name)``."""
+        if self._cookies is None:
+            self._cookies = ResponseCookies()
+        return self._cookies
+
+    # -- status and headers ------------------------------------------------------------
+
+    def status(self, code: int) -> Self:
+        """Set the status code; returns ``self`` for chaining (``res.status(201).json(...)``).
+
+        Raises:
+            ValueError: ``code`` is not an int from 100 to 599.
+        """
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise ValueError(f"status must be an int from 100 to 599, got {code!r}")
+        self.status_code = code
+        self.status_set = True
+        return self
+
+    def header(self, name: str, value: str) -> Self:
+        """Set header ``name`` (replacing earlier values); returns ``self``."""
+        self.headers.set(name, value)
+        return self
+
+    # -- bodies ----------------------------------------------------------------------
+
+    def send(self, content: str | bytes, *, content_type: str | None = None) -> Self:
+        """Send ``content``: ``str`` as HTML (unless a type is set), ``bytes`` as binary."""
+        if isinstance(content, str):
+            self.body = content.encode()
+            default = HTML
+        elif isinstance(content, bytes | bytearray | memoryview):
+            self.body = bytes(content)
+            default = BINARY
+        else:
+            raise TypeError(f"send() takes str or bytes, got {type(content).__name__}")
+        if content_type is not None:
+            self.headers.set("content-type", content_type)
+        else:
+            self.headers.setdefault("content-type", default)
+        self.body_stream = None
+        self.sent = True
+        return self
+
+    def text(self, content: str) -> Self:
+        """Send plain text (``text/plain; charset=utf-8``)."""
+        return self.send(content, content_type=TEXT)
+
+    def html(self, content: str) -> Self:
+        """Send HTML (``text/html; charset=utf-8``)."""
+        return self.send(content, content_type=HTML)
+
+    def json(self, data: Any) -> Self:
+        """Send ``data`` as JSON (``application/json``)."""
+        return self.send(json_bytes(data), content_type=JSON)
+
+    def redirect(self, url: str, status: int = 302) -> Self:
+        """Redirect to ``url`` with a 3xx ``status`` (302 by default).
+
+        Raises:
+            ValueError: ``status`` is not a redirect code, or ``url`` holds CR/LF.
+        """
+        if status not in (300, 301, 302, 303, 307, 308):
+            raise ValueError(f"redirect status must be 300-303, 307 or 308, got {status!r}")
+        self.status(status)
+        self.headers.set("location", url)
+        self.body = b""
+        self.body_stream = None
+        self.sent = True
+        return self
+
+    def stream(self, chunks: AsyncIterable[bytes | str], *, content_type: str = BINARY) -> Self:
+        """Send the chunks of an async iterable as they come (chunked encoding)."""
+        if not hasattr(chunks, "__aiter__"):
+            raise TypeError(f"stream() takes an async iterable, got {type(chunks).__name__}")
+        self.headers.setdefault("content-type", content_type)
+        self.body = b""
+        self.body_stream = _as_bytes(chunks)
+        self.sent = True
+        return self
+
+    async def file(self, path: str | Any, *, content_type: str | None = None) -> Self:
+        """Send a file with its content type, ``ETag``, ``Last-Modified`` and ranges.
+
+        Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and a
+        single ``Range`` (206, or 416 when unsatisfiable; ``If-Range`` honoured).
+
+        Raises:
+            HTTPError: 404 when the file does not exist or is not a regular file.
+        """
+        from ._files import send_file
+
+        await send_file(self, path, content_type=content_type)
+        return self
+
+    # -- for front ends --------------------------------------------------------------
+
+    def raw_headers(self) -> RawHeaders:
+        """Every header as bytes, ``Content-Length`` and ``Set-Cookie`` included."""
+        raw = self.headers.encoded()
+        if (
+            self.body_stream is None
+            and self.status_code not in (204, 304)
+            and "content-length" not in self.headers
+        ):
+            raw.append((b"content-length", str(len(self.body)).encode()))
+        if self._cookies:
+            raw.extend(
+                (b"set-cookie", value.encode("latin-1")) for value in self._cookies.headers()
+            )
+        return raw
+
+
+async def _as_bytes(chunks: AsyncIterable[bytes | str]) -> AsyncIterable[bytes]:
+    async for chunk in chunks:
+        yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
