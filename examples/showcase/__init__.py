@@ -1,0 +1,1 @@
+"""The showcase app: run it with ``scripts/showcase`` (see the README)."""
