@@ -66,9 +66,10 @@ def handler_runner(handler: Handler) -> Runner:
 
     async def run_sync(req: Request, res: Response) -> None:
         result = handler(req, res)
-        if inspect.isawaitable(result):
-            result = await result
-        apply_result(res, result)
+        if result is not None:
+            if inspect.isawaitable(result):
+                result = await result
+            apply_result(res, result)
 
     return run_sync
 

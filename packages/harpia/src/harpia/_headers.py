@@ -87,11 +87,16 @@ class MutableHeaders:
 
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value``."""
-        _check(name, "name")
-        _check(value, "value")
-        lower = name.lower()
-        self._items = [item for item in self._items if item[0].lower() != lower]
-        self._items.append((name, value))
+        self.put(_check(name, "name"), _check(value, "value"))
+
+    def put(self, name: str, value: str) -> None:
+        """``set`` for names and values already known to be valid (no checks)."""
+        items = self._items
+        if items:
+            lower = name.lower()
+            if any(key.lower() == lower for key, _ in items):
+                self._items = items = [item for item in items if item[0].lower() != lower]
+        items.append((name, value))
 
     def add(self, name: str, value: str) -> None:
         """Add another value of ``name``."""

@@ -172,12 +172,16 @@ class Request:
         Raises:
             HTTPError: 400 when the header is not a number.
         """
-        value = self.headers.get("content-length")
-        if value is None:
+        raw: bytes | None = None
+        for name, value in self.raw_headers:  # no need to build the whole header index
+            if name == b"content-length":
+                raw = value
+                break
+        if raw is None:
             return None
-        if not value.strip().isdigit():
+        if not raw.strip().isdigit():
             raise HTTPError(400, "invalid Content-Length")
-        return int(value)
+        return int(raw)
 
     def check_declared_length(self) -> None:
         """Answer 413 before reading when the declared length exceeds ``body_limit``."""
