@@ -18,6 +18,8 @@ from ._multidict import QueryParams as QueryParams
 from ._request import Request as Request
 from ._response import Response as Response
 from ._routing import Router as Router
+from ._testclient import TestClient as TestClient
+from ._testclient import TestResponse as TestResponse
 from ._version import __version__ as __version__
 
 __all__ = (
@@ -34,6 +36,8 @@ __all__ = (
     "Response",
     "Router",
     "Store",
+    "TestClient",
+    "TestResponse",
     "__version__",
     "harpia",
 )

@@ -120,11 +120,11 @@ class Harpia(RouteRegistry):
         """Run the startup hooks once (servers and the test client call this)."""
         if self._started:
             return
-        self._started = True
-        for hook in self._startup:
+        for hook in self._startup:  # a failing hook propagates; the next call tries again
             result = hook()
             if inspect.isawaitable(result):
                 await result
+        self._started = True
 
     async def shutdown(self) -> None:
         """Run the shutdown hooks (in reverse order) if startup ran."""

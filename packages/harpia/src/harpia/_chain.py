@@ -40,8 +40,10 @@ def apply_result(res: Response, result: Any) -> None:
     elif isinstance(result, Response):
         res.status_code = result.status_code
         res.status_set = True
-        for name, value in result.headers:
-            res.headers.set(name, value)
+        for name in {name.lower() for name, _ in result.headers}:
+            res.headers.remove(name)
+        for name, value in result.headers:  # add, not set: repeated headers are kept
+            res.headers.add(name, value)
         res.body = result.body
         res.body_stream = result.body_stream
         res.sent = result.sent

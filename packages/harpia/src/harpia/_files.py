@@ -32,8 +32,11 @@ def _open_and_stat(path: str) -> tuple[Any, os.stat_result]:
 
 
 def etag_for(info: os.stat_result) -> str:
-    """A weak validator from size and modification time."""
-    return f'W/"{info.st_size:x}-{info.st_mtime_ns:x}"'
+    """A strong validator from size and modification time (nanoseconds).
+
+    Strong, so that ``If-Range`` can use it (RFC 9110 forbids weak tags there).
+    """
+    return f'"{info.st_size:x}-{info.st_mtime_ns:x}"'
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -73,12 +76,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     start = int(first)
     if last and not last.isdigit():
         return None
-    end = int(last) if last else size - 1
-    if start > end:
+    end = int(last) if last else None
+    if end is not None and start > end:
         return None
-    if start >= size:
+    if start >= size:  # "bytes=N-" with N >= size too
         return False
-    return start, min(end, size - 1)
+    return start, size - 1 if end is None else min(end, size - 1)
 
 
 async def send_file(

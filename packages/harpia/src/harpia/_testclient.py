@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import (
     AsyncIterable,
+    Callable,
     Generator,
     Iterable,
     Iterator,
@@ -105,15 +106,19 @@ class CookieJar(MutableMapping[str, str]):
     """The client's cookies: ``name -> value`` as the server sent it (still encoded).
 
     A mapping you may read and edit; cookies with an expiry vanish once it has passed.
+
+    Args:
+        clock: Returns the current time as a Unix timestamp (tests may pass a fake one).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._values: dict[str, str] = {}
         self._expires: dict[str, float] = {}
 
     def _purge(self) -> None:
         if self._expires:
-            now = time.time()
+            now = self._clock()
             for name in [n for n, when in self._expires.items() if when <= now]:
                 del self._values[name], self._expires[name]
 
@@ -169,8 +174,8 @@ class CookieJar(MutableMapping[str, str]):
                 except (TypeError, ValueError, IndexError, OverflowError):
                     continue
         if max_age is not None:  # Max-Age wins over Expires (RFC 6265 §5.3)
-            expires = time.time() + max_age if max_age > 0 else 0.0
-        if expires is not None and expires <= time.time():
+            expires = self._clock() + max_age if max_age > 0 else 0.0
+        if expires is not None and expires <= self._clock():
             self._values.pop(name, None)
             self._expires.pop(name, None)
         else:
@@ -348,7 +353,9 @@ class RequestBuilder:
         self._form.extend(_query_pairs(data, None))
         return self
 
-    def send(self, body: str | Body, content_type: str | None = None) -> Self:
+    def send(
+        self, body: str | bytearray | memoryview | Body, content_type: str | None = None
+    ) -> Self:
         """Send a raw body.
 
         Args:
@@ -361,7 +368,9 @@ class RequestBuilder:
             ValueError: the request already has a JSON or form body.
         """
         self._body_kind("raw")
-        if isinstance(body, str):
+        if isinstance(body, bytearray | memoryview):
+            body = bytes(body)
+        elif isinstance(body, str):
             body = body.encode()
             content_type = content_type or "text/plain; charset=utf-8"
         self._body = body
@@ -560,7 +569,12 @@ class TestClient:
         return self.request("HEAD", path)
 
     async def run(self, request: Request) -> TestResponse:
-        """Handle a built ``request``: startup if needed, the pipeline, the cookie jar."""
+        """Handle a built ``request``: startup if needed, the pipeline, the cookie jar.
+
+        Raises:
+            Exception: whatever a streamed response body raises while it is collected
+                (a server would drop the connection half-way; a test should see why).
+        """
         await self.app.startup()
         res = await self.app.handle(request)
         raw = res.raw_headers()

@@ -1,0 +1,200 @@
+"""Cookies: Set-Cookie options, encoding round trips, deletion, invalid names, broken headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+import harpia as hp
+from harpia import Request, Response, TestClient
+
+
+def set_cookie_app(**options: Any) -> hp.Harpia:
+    app = hp.harpia()
+
+    def handler(req: Request, res: Response) -> str:
+        res.cookies.set("sid", "abc", **options)
+        return "ok"
+
+    app.get("/", handler)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("options", "header"),
+    [
+        ({}, "sid=abc; Path=/"),
+        ({"path": None}, "sid=abc"),
+        ({"path": "/admin"}, "sid=abc; Path=/admin"),
+        ({"domain": "example.com"}, "sid=abc; Path=/; Domain=example.com"),
+        ({"max_age": 3600}, "sid=abc; Path=/; Max-Age=3600"),
+        (
+            {"expires": datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)},
+            "sid=abc; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT",
+        ),
+        (
+            {"expires": datetime(2030, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))},
+            "sid=abc; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT",
+        ),
+        ({"http_only": True}, "sid=abc; Path=/; HttpOnly"),
+        ({"secure": True}, "sid=abc; Path=/; Secure"),
+        ({"same_site": "Lax"}, "sid=abc; Path=/; SameSite=Lax"),
+        ({"same_site": "Strict", "secure": True}, "sid=abc; Path=/; Secure; SameSite=Strict"),
+        ({"same_site": "None"}, "sid=abc; Path=/; Secure; SameSite=None"),
+        (
+            {"http_only": True, "secure": True, "max_age": 60, "domain": "a.io"},
+            "sid=abc; Path=/; Domain=a.io; Max-Age=60; HttpOnly; Secure",
+        ),
+    ],
+)
+async def test_set_cookie_options(options: dict[str, Any], header: str) -> None:
+    res = await TestClient(set_cookie_app(**options)).get("/")
+    assert res.headers.getall("set-cookie") == [header]
+
+
+async def test_several_cookies_in_one_response() -> None:
+    app = hp.harpia()
+
+    def handler(req: Request, res: Response) -> str:
+        res.cookies.set("a", "1")
+        res.cookies.set("b", "2", http_only=True)
+        res.cookies.set("a", "3")  # same name, path and domain: replaces
+        res.cookies.set("a", "4", path="/other")
+        return "ok"
+
+    app.get("/", handler)
+    res = await TestClient(app).get("/")
+    assert res.headers.getall("set-cookie") == [
+        "a=3; Path=/",
+        "b=2; Path=/; HttpOnly",
+        "a=4; Path=/other",
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "",
+        "semi;colon",
+        "with space",
+        'quo"te',
+        "comma,separated",
+        "back\\slash",
+        "pér cent%20",
+        "日本語 ✓",
+        "a=b=c",
+        "tab\there",
+        "+plus+",
+    ],
+)
+async def test_values_round_trip_through_the_jar(value: str) -> None:
+    app = hp.harpia()
+
+    def set_it(req: Request, res: Response) -> str:
+        res.cookies.set("v", value)
+        return "set"
+
+    app.get("/set", set_it)
+    app.get("/get", lambda req, res: {"v": req.cookies.get("v"), "all": req.cookies.get_all()})
+    client = TestClient(app)
+    res = await client.get("/set")
+    header = res.headers["set-cookie"]
+    assert header.isascii()
+    assert not any(ch in header.split(";")[0] for ch in ' ",\\\t')
+    back = await client.get("/get")
+    assert back.json() == {"v": value, "all": {"v": value}}
+
+
+@pytest.mark.parametrize(
+    "name", ["", "with space", "semi;colon", "eq=ual", "naïve", "a,b", 'q"', "tab\t", "(x)"]
+)
+def test_invalid_names_raise(name: str) -> None:
+    with pytest.raises(ValueError):
+        Response().cookies.set(name, "v")
+    with pytest.raises(ValueError):
+        Response().cookies.delete(name)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"same_site": "lax"},
+        {"same_site": "Sometimes"},
+        {"path": "/a;b"},
+        {"domain": "x.com\r\nEvil: 1"},
+    ],
+)
+def test_invalid_options_raise(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Response().cookies.set("ok", "v", **options)
+
+
+@pytest.mark.parametrize("options", [{"max_age": "60"}, {"max_age": 1.5}, {"expires": 0}])
+def test_badly_typed_options_raise(options: dict[str, Any]) -> None:
+    with pytest.raises(TypeError):
+        Response().cookies.set("ok", "v", **options)
+
+
+async def test_invalid_cookie_in_a_handler_is_a_500_with_no_header() -> None:
+    app = hp.harpia()
+
+    def handler(req: Request, res: Response) -> None:
+        res.cookies.set("bad name", "v")
+
+    app.get("/", handler)
+    res = await TestClient(app).get("/")
+    assert res.status == 500
+    assert "set-cookie" not in res.headers
+
+
+async def test_delete_expires_the_cookie() -> None:
+    app = hp.harpia()
+
+    def login(req: Request, res: Response) -> str:
+        res.cookies.set("sid", "s1")
+        res.cookies.set("theme", "dark")
+        return "in"
+
+    def logout(req: Request, res: Response) -> str:
+        res.cookies.delete("sid")
+        return "out"
+
+    app.get("/login", login)
+    app.get("/logout", logout)
+    app.get("/who", lambda req, res: req.cookies.get_all())
+    client = TestClient(app)
+    await client.get("/login")
+    assert (await client.get("/who")).json() == {"sid": "s1", "theme": "dark"}
+    out = await client.get("/logout")
+    header = out.headers["set-cookie"]
+    assert header.startswith("sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+    assert (await client.get("/who")).json() == {"theme": "dark"}
+    assert "sid" not in client.cookies
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("a=1; b=2", {"a": "1", "b": "2"}),
+        ("a=1; broken; b=2", {"a": "1", "b": "2"}),
+        ("=nameless; a=1", {"a": "1"}),
+        ("bad name=1; a=1", {"a": "1"}),
+        ("a=1;;; b=2;", {"a": "1", "b": "2"}),
+        ('q="quoted"; a=%ZZ', {"q": "quoted", "a": "%ZZ"}),
+        ("a=1; a=2", {"a": "1"}),
+        ("x=caf%C3%A9; y=%FF", {"x": "café", "y": "\ufffd"}),
+        ("", {}),
+        (";;;", {}),
+    ],
+)
+async def test_broken_cookie_headers_are_parsed_pair_by_pair(
+    header: str, expected: dict[str, str]
+) -> None:
+    app = hp.harpia()
+    app.get("/", lambda req, res: req.cookies.get_all())
+    res = await TestClient(app).get("/").set("Cookie", header)
+    assert res.status == 200
+    assert res.json() == expected

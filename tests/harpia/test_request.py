@@ -1,0 +1,342 @@
+"""Request: method, path, url, query, params, headers, ip, body readers, state, body limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+import harpia as hp
+from harpia import Request, Response, TestClient
+
+Next = Callable[[], Awaitable[None]]
+
+
+def echo_app() -> hp.Harpia:
+    app = hp.harpia()
+
+    @app.all("/*")
+    def echo(req: Request, res: Response) -> dict[str, Any]:
+        return {
+            "method": req.method,
+            "path": req.path,
+            "raw_path": req.raw_path,
+            "url": req.url,
+            "query": {key: req.query.getall(key) for key in req.query},
+        }
+
+    return app
+
+
+async def test_method_path_and_url() -> None:
+    res = await TestClient(echo_app()).put("/a b/caf%C3%A9?x=1&y=two")
+    assert res.json() == {
+        "method": "PUT",
+        "path": "/a b/café",
+        "raw_path": "/a%20b/caf%C3%A9",
+        "url": "http://testserver/a%20b/caf%C3%A9?x=1&y=two",
+        "query": {"x": ["1"], "y": ["two"]},
+    }
+
+
+async def test_query_is_a_multi_dict() -> None:
+    app = hp.harpia()
+
+    @app.get("/q")
+    def q(req: Request, res: Response) -> dict[str, Any]:
+        return {
+            "first": req.query.get("tag"),
+            "all": req.query.getall("tag"),
+            "missing": req.query.get("nope"),
+            "missing_all": req.query.getall("nope"),
+            "default": req.query.get("nope", "dflt"),
+            "blank": req.query.get("blank"),
+            "decoded": req.query["text"],
+            "len": len(req.query),
+        }
+
+    res = await TestClient(app).get("/q?tag=a&blank=&text=caf%C3%A9+ok%26").query("tag", "b")
+    assert res.json() == {
+        "first": "a",
+        "all": ["a", "b"],
+        "missing": None,
+        "missing_all": [],
+        "default": "dflt",
+        "blank": "",
+        "decoded": "café ok&",
+        "len": 3,
+    }
+
+
+async def test_params_are_decoded_and_encoded_slash_stays_inside() -> None:
+    app = hp.harpia()
+    app.get("/files/:name", lambda req, res: {"name": req.params["name"]})
+    app.get("/users/:user/posts/:post", lambda req, res: dict(req.params))
+    client = TestClient(app)
+    assert (await client.get("/files/a%2Fb")).json() == {"name": "a/b"}
+    assert (await client.get("/files/caf%C3%A9%20x")).json() == {"name": "café x"}
+    assert (await client.get("/files/a/b")).status == 404
+    assert (await client.get("/users/ann/posts/7")).json() == {"user": "ann", "post": "7"}
+
+
+async def test_headers_are_case_insensitive() -> None:
+    app = hp.harpia()
+
+    @app.get("/h")
+    def h(req: Request, res: Response) -> dict[str, Any]:
+        return {
+            "lower": req.headers.get("x-token"),
+            "upper": req.headers["X-TOKEN"],
+            "in": "X-Token" in req.headers,
+            "host": req.headers.get("host"),
+            "absent": req.headers.get("x-absent"),
+        }
+
+    res = await TestClient(app).get("/h").set("X-Token", "t1")
+    assert res.json() == {
+        "lower": "t1",
+        "upper": "t1",
+        "in": True,
+        "host": "testserver",
+        "absent": None,
+    }
+
+
+async def test_repeated_headers_through_the_pipeline() -> None:
+    app = hp.harpia()
+    app.get("/", lambda req, res: req.headers.getall("X-Multi"))
+    request = Request(
+        "GET", "/", "", [(b"x-multi", b"1"), (b"x-other", b"o"), (b"x-multi", b"2")], app=app
+    )
+    res = await app.handle(request)
+    assert res.body == b'["1","2"]'
+
+
+async def test_cookies_on_the_request() -> None:
+    app = hp.harpia()
+
+    @app.get("/c")
+    def c(req: Request, res: Response) -> dict[str, Any]:
+        return {
+            "one": req.cookies.get("one"),
+            "none": req.cookies.get("x"),
+            **req.cookies.get_all(),
+        }
+
+    res = await TestClient(app).get("/c").cookie("one", "1").cookie("two", "caf%C3%A9")
+    assert res.json() == {"one": "1", "none": None, "two": "café"}
+
+
+async def test_ip_is_the_peer_unless_the_proxy_is_trusted() -> None:
+    for trust, expected in ((False, "127.0.0.1"), (True, "203.0.113.9")):
+        app = hp.Harpia(trust_proxy=trust)
+        app.get("/ip", lambda req, res: {"ip": req.ip})
+        client = TestClient(app)
+        res = await client.get("/ip").set("X-Forwarded-For", "203.0.113.9, 10.0.0.1")
+        assert res.json() == {"ip": expected}
+        assert (await client.get("/ip")).json() == {"ip": "127.0.0.1"}
+
+
+async def test_ip_from_the_client_address() -> None:
+    app = hp.harpia()
+    app.get("/ip", lambda req, res: {"ip": req.ip})
+    res = await TestClient(app, client=("10.1.2.3", 1234)).get("/ip")
+    assert res.json() == {"ip": "10.1.2.3"}
+
+
+async def test_body_text_and_json() -> None:
+    app = hp.harpia()
+
+    @app.post("/raw")
+    async def raw(req: Request, res: Response) -> None:
+        body = await req.body()
+        assert await req.body() is body  # cached
+        res.send(body)
+
+    @app.post("/text")
+    async def text(req: Request, res: Response) -> str:
+        return (await req.text()).upper()
+
+    @app.post("/json")
+    async def json(req: Request, res: Response) -> Any:
+        return {"got": await req.json()}
+
+    client = TestClient(app)
+    assert (await client.post("/raw").send(b"\x00\xff")).content == b"\x00\xff"
+    assert (await client.post("/text").send("héllo")).text() == "HÉLLO"
+    latin = await client.post("/text").send("é".encode("latin-1"), "text/plain; charset=latin-1")
+    assert latin.text() == "É"
+    assert (await client.post("/json").json({"a": [1, None]})).json() == {"got": {"a": [1, None]}}
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe"])
+async def test_malformed_json_is_400(body: bytes) -> None:
+    app = hp.harpia()
+
+    @app.post("/json")
+    async def handler(req: Request, res: Response) -> Any:
+        return await req.json()
+
+    res = await TestClient(app).post("/json").send(body, "application/json")
+    assert res.status == 400
+    assert res.json()["status"] == 400
+
+
+async def test_undecodable_text_is_400() -> None:
+    app = hp.harpia()
+
+    @app.post("/t")
+    async def handler(req: Request, res: Response) -> str:
+        return await req.text()
+
+    res = await TestClient(app).post("/t").send(b"\xff\xfe\xfa", "text/plain")
+    assert res.status == 400
+
+
+async def test_form() -> None:
+    app = hp.harpia()
+
+    @app.post("/form")
+    async def handler(req: Request, res: Response) -> Any:
+        form = await req.form()
+        return {"name": form.get("name"), "tags": form.getall("tag")}
+
+    client = TestClient(app)
+    res = await client.post("/form").form_data({"name": "Ana Lú", "tag": ["a", "b&c"]})
+    assert res.json() == {"name": "Ana Lú", "tags": ["a", "b&c"]}
+    wrong = await client.post("/form").json({"name": "x"})
+    assert wrong.status == 415
+
+
+async def test_stream_yields_chunks_as_sent() -> None:
+    app = hp.harpia()
+
+    @app.post("/s")
+    async def handler(req: Request, res: Response) -> Any:
+        return [chunk.decode() async for chunk in req.stream()]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for part in (b"one", b"two", b"three"):
+            yield part
+
+    client = TestClient(app)
+    assert (await client.post("/s").send(chunks())).json() == ["one", "two", "three"]
+    assert (await client.post("/s").send([b"a", b"", b"b"])).json() == ["a", "b"]
+
+
+async def test_stream_of_a_large_body_comes_in_several_chunks() -> None:
+    app = hp.harpia()
+
+    @app.post("/s")
+    async def handler(req: Request, res: Response) -> Any:
+        sizes = [len(chunk) async for chunk in req.stream()]
+        return {"chunks": len(sizes), "total": sum(sizes)}
+
+    res = await TestClient(app).post("/s").send(b"x" * 200_000)
+    assert res.json()["total"] == 200_000
+    assert res.json()["chunks"] > 1
+
+
+async def test_stream_twice_is_an_error() -> None:
+    app = hp.harpia()
+
+    @app.post("/s")
+    async def handler(req: Request, res: Response) -> Any:
+        async for _ in req.stream():
+            pass
+        async for _ in req.stream():
+            pass
+
+    res = await TestClient(app).post("/s").send(b"abc")
+    assert res.status == 500
+    assert isinstance(res.response.error if res.response else None, RuntimeError)
+
+
+async def test_state_is_per_request() -> None:
+    app = hp.harpia()
+    count: list[int] = []
+
+    async def tag(req: Request, res: Response, next: Next) -> None:
+        assert req.state == {}
+        count.append(len(count))
+        req.state["n"] = count[-1]
+        await next()
+
+    app.use(tag)
+    app.get("/", lambda req, res: req.state)
+    client = TestClient(app)
+    assert (await client.get("/")).json() == {"n": 0}
+    assert (await client.get("/")).json() == {"n": 1}
+
+
+def limited_app(read: list[str]) -> hp.Harpia:
+    app = hp.Harpia(max_request_body_size=10)
+
+    async def reader(req: Request, res: Response) -> str:
+        read.append(req.path)
+        return f"{len(await req.body())}"
+
+    app.post("/default", reader)
+    app.post("/small", reader, max_body_size=3)
+    app.post("/big", reader, max_body_size=100)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "size", "status"),
+    [
+        ("/default", 10, 200),
+        ("/default", 11, 413),
+        ("/small", 3, 200),
+        ("/small", 4, 413),
+        ("/big", 100, 200),
+        ("/big", 101, 413),
+    ],
+)
+async def test_declared_length_over_the_limit_is_413_before_the_handler(
+    path: str, size: int, status: int
+) -> None:
+    read: list[str] = []
+    res = await TestClient(limited_app(read)).post(path).send(b"x" * size)
+    assert res.status == status
+    if status == 413:
+        assert read == []  # refused before the handler ran
+    else:
+        assert res.text() == str(size)
+
+
+async def test_chunked_body_over_the_limit_is_413_while_streaming() -> None:
+    read: list[str] = []
+    client = TestClient(limited_app(read))
+    ok = await client.post("/default").send([b"12345", b"67890"])
+    assert (ok.status, ok.text()) == (200, "10")
+    res = await client.post("/default").send([b"12345", b"67890", b"!"])
+    assert res.status == 413
+    assert res.json()["status"] == 413
+
+
+async def test_streaming_handler_sees_chunks_until_the_limit() -> None:
+    app = hp.harpia()
+    app.max_request_body_size = 8
+    got: list[bytes] = []
+
+    @app.post("/up")
+    async def handler(req: Request, res: Response) -> None:
+        async for chunk in req.stream():
+            got.append(chunk)
+
+    res = await TestClient(app).post("/up").send([b"1234", b"5678", b"9"])
+    assert res.status == 413
+    assert got == [b"1234", b"5678"]
+
+
+async def test_invalid_content_length_is_400() -> None:
+    app = hp.harpia()
+
+    @app.post("/p")
+    async def handler(req: Request, res: Response) -> str:
+        return (await req.body()).decode()
+
+    res = await TestClient(app).post("/p").send(b"abc").set("Content-Length", "x")
+    assert res.status == 400

@@ -1,0 +1,164 @@
+"""Response: status, headers, send/json/html/text, redirect and streaming bodies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import harpia as hp
+from harpia import Request, Response, TestClient
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+async def fetch(handler: Any, method: str = "get") -> Any:
+    app = hp.harpia()
+    getattr(app, method)("/", handler)
+    return await getattr(TestClient(app), method)("/")
+
+
+async def test_status_chains_into_json() -> None:
+    res = await fetch(lambda req, res: res.status(201).json({"id": 1}))
+    assert res.status == 201
+    assert res.headers["content-type"] == "application/json"
+    assert res.json() == {"id": 1}
+
+
+async def test_json_is_compact_and_round_trips_non_ascii() -> None:
+    res = await fetch(lambda req, res: res.json({"name": "Zoë", "n": [1, 2]}))
+    assert res.content.startswith(b'{"name":"Zo')
+    assert res.content.endswith(b'","n":[1,2]}')
+    assert res.json() == {"name": "Zoë", "n": [1, 2]}
+    assert res.headers["content-length"] == str(len(res.content))
+
+
+async def test_header_and_headers() -> None:
+    def handler(req: Request, res: Response) -> None:
+        res.header("X-One", "1").header("x-one", "uno")
+        res.headers.add("X-Many", "a")
+        res.headers.add("X-Many", "b")
+        res.text("ok")
+
+    res = await fetch(handler)
+    assert res.headers.getall("x-one") == ["uno"]
+    assert res.headers.getall("x-many") == ["a", "b"]
+
+
+@pytest.mark.parametrize("value", ["a\r\nInjected: 1", "a\nb", "a\0"])
+def test_header_values_cannot_break_the_response(value: str) -> None:
+    with pytest.raises(ValueError):
+        Response().header("x-bad", value)
+    with pytest.raises(ValueError):
+        Response().header(value, "v")
+
+
+@pytest.mark.parametrize("code", [99, 600, "200", True, 200.0])
+def test_status_must_be_a_valid_code(code: Any) -> None:
+    with pytest.raises(ValueError):
+        Response().status(code)
+
+
+@pytest.mark.parametrize(
+    ("method", "content", "content_type"),
+    [
+        ("send", "<p>x</p>", "text/html; charset=utf-8"),
+        ("send", b"\x01\x02", "application/octet-stream"),
+        ("html", "<p>x</p>", "text/html; charset=utf-8"),
+        ("text", "plain é", "text/plain; charset=utf-8"),
+    ],
+)
+async def test_body_helpers(method: str, content: str | bytes, content_type: str) -> None:
+    res = await fetch(lambda req, res: getattr(res, method)(content))
+    assert res.status == 200
+    assert res.headers["content-type"] == content_type
+    expected = content.encode() if isinstance(content, str) else content
+    assert res.content == expected
+    assert res.headers["content-length"] == str(len(expected))
+
+
+async def test_send_keeps_a_content_type_set_before() -> None:
+    res = await fetch(lambda req, res: res.header("Content-Type", "text/csv").send("a,b"))
+    assert res.headers.getall("content-type") == ["text/csv"]
+    assert res.text() == "a,b"
+
+
+def test_send_rejects_other_types() -> None:
+    with pytest.raises(TypeError):
+        Response().send(123)  # type: ignore[arg-type]
+
+
+async def test_redirect_defaults_to_302() -> None:
+    res = await fetch(lambda req, res: res.redirect("/login?next=%2F"))
+    assert res.status == 302
+    assert res.headers["location"] == "/login?next=%2F"
+    assert res.content == b""
+
+
+@pytest.mark.parametrize("status", [301, 303, 307, 308])
+async def test_redirect_with_a_status(status: int) -> None:
+    res = await fetch(lambda req, res: res.redirect("https://example.com/", status))
+    assert (res.status, res.headers["location"]) == (status, "https://example.com/")
+
+
+@pytest.mark.parametrize("status", [200, 304, 404, 399])
+def test_redirect_rejects_non_redirect_status(status: int) -> None:
+    with pytest.raises(ValueError):
+        Response().redirect("/", status)
+
+
+def test_redirect_rejects_header_injection() -> None:
+    with pytest.raises(ValueError):
+        Response().redirect("/x\r\nSet-Cookie: evil=1")
+
+
+async def test_stream_is_collected_by_the_client() -> None:
+    async def numbers() -> AsyncIterator[bytes | str]:
+        for n in range(5):
+            yield f"{n};"
+        yield b"end"
+
+    res = await fetch(lambda req, res: res.stream(numbers(), content_type="text/plain"))
+    assert res.status == 200
+    assert res.content == b"0;1;2;3;4;end"
+    assert res.headers["content-type"] == "text/plain"
+    assert "content-length" not in res.headers
+
+
+async def test_stream_with_status_and_headers() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x" * 100_000
+        yield b"y"
+
+    def handler(req: Request, res: Response) -> None:
+        res.status(207).header("x-stream", "1").stream(body())
+
+    res = await fetch(handler)
+    assert (res.status, res.headers["x-stream"], len(res.content)) == (207, "1", 100_001)
+    assert res.headers["content-type"] == "application/octet-stream"
+
+
+def test_stream_rejects_a_sync_iterable() -> None:
+    with pytest.raises(TypeError):
+        Response().stream([b"a"])  # type: ignore[arg-type]
+
+
+async def test_response_constructor() -> None:
+    assert Response({"a": 1}).body == b'{"a":1}'
+    text = Response("hi", status=201, content_type="text/plain")
+    assert (text.status_code, text.headers.get("content-type"), text.body) == (
+        201,
+        "text/plain",
+        b"hi",
+    )
+    assert repr(text) == "<Response 201>"
+
+
+async def test_later_body_replaces_earlier() -> None:
+    def handler(req: Request, res: Response) -> None:
+        res.json({"first": True})
+        res.json({"second": True})
+
+    res = await fetch(handler)
+    assert res.json() == {"second": True}
