@@ -10,7 +10,8 @@ import pytest
 
 import harpia as hp
 from harpia import Request, Response
-from harpia._testclient import CookieJar, TestClient, TestResponse, encode_path
+from harpia._cookiejar import CookieJar
+from harpia._testclient import TestClient, TestResponse, encode_path
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
