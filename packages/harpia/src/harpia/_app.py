@@ -238,13 +238,13 @@ class Harpia(RouteRegistry):
 
     def listen(self, **options: Any) -> None:
         """Serve the app on the native HTTP/1.1 server, blocking (see ``harpia.serve``)."""
-        from ._server import listen  # type: ignore[import-not-found, unused-ignore]
+        from ._server import listen
 
         listen(self, **options)
 
     async def serve(self, **options: Any) -> None:
         """Serve the app inside a running event loop (same options as ``listen``)."""
-        from ._server import serve  # type: ignore[import-not-found, unused-ignore]
+        from ._server import serve
 
         await serve(self, **options)
 

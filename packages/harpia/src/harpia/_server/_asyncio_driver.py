@@ -1,0 +1,416 @@
+"""The fast driver: asyncio ``Protocol``/transports around the sans-IO ``HTTPConnection``.
+
+Used by default on the asyncio backend. Bytes arrive in ``data_received`` callbacks (no
+task switch, no read toggling per chunk); each request's ``app.handle`` runs in its own
+task (so contextvars never leak from one request to the next), one request at a time per
+connection. Accepting is asyncio's own loop, which takes up to ``backlog`` connections
+per readiness event: the backlog is drained in batches.
+
+Flow control: while a request runs, bytes read ahead of the app (body or pipelined
+requests) stay in the connection's buffer; beyond ``HIGH_WATER`` reading pauses until the
+app asks for more. A streaming response waits for ``resume_writing`` whenever the
+transport's write buffer is over its high-water mark.
+
+Timers: one ``TimerHandle`` per connection at most, rescheduled lazily: a state change
+only moves ``_deadline``; when the handle fires early it re-arms itself for the new
+deadline, so keep-alive requests do not create and cancel a timer each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .._request import Request
+from ._common import HIGH_WATER, LINGER_TIMEOUT, ClientDisconnected, body_error, logger
+from ._common import new_connection as _new_connection
+from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
+from ._states import BODY, TimerKind
+
+if TYPE_CHECKING:
+    import ssl
+
+    from anyio.abc import TaskGroup
+
+    from .._app import Harpia
+    from .._response import Response
+    from ._config import Config
+
+
+_EAGER = sys.version_info >= (3, 12)
+_EAGER_START: dict[str, Any] = {"eager_start": True}  # a keyword Python 3.11 lacks
+
+
+async def _no_body() -> bytes:
+    return b""
+
+
+class AsyncioDriver:
+    """Serve connections with asyncio transports (see the module docstring).
+
+    Args:
+        app: The application.
+        config: Server options.
+        ssl_context: TLS context, or ``None`` for plain HTTP.
+    """
+
+    def __init__(self, app: Harpia, config: Config, ssl_context: ssl.SSLContext | None) -> None:
+        self.app = app
+        self.config = config
+        self.ssl_context = ssl_context
+        self.scheme = "https" if ssl_context is not None else "http"
+        self.connections: set[HTTPProtocol] = set()
+        self._server: asyncio.Server | None = None
+        self._all_closed: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self, task_group: TaskGroup, sock: socket.socket) -> None:
+        """Start accepting on ``sock`` (a listening socket)."""
+        loop = self.loop = asyncio.get_running_loop()
+        options: dict[str, Any] = {"sock": sock, "backlog": self.config.backlog}
+        if self.ssl_context is not None:
+            options["ssl"] = self.ssl_context
+            options["ssl_handshake_timeout"] = self.config.header_timeout
+        if sock.family == socket.AF_UNIX:
+            self._server = await loop.create_unix_server(self._protocol, **options)
+        else:
+            self._server = await loop.create_server(self._protocol, **options)
+
+    def _protocol(self) -> HTTPProtocol:
+        return HTTPProtocol(self)
+
+    async def stop_accepting(self) -> None:
+        """Close the listening socket."""
+        if self._server is not None:
+            self._server.close()
+
+    def _forget(self, protocol: HTTPProtocol) -> None:
+        self.connections.discard(protocol)
+        if not self.connections and self._all_closed is not None:
+            self._all_closed.set()
+
+    async def drain(self) -> None:
+        """Close idle connections, let the busy ones finish their response, wait for all."""
+        self._all_closed = asyncio.Event()
+        for protocol in list(self.connections):
+            protocol.request_close()
+        if self.connections:
+            await self._all_closed.wait()
+
+    async def abort(self) -> None:
+        """Abort the connections left and cancel their requests."""
+        tasks = []
+        for protocol in list(self.connections):
+            task = protocol.abort()
+            if task is not None:
+                tasks.append(task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+class HTTPProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection on an asyncio transport."""
+
+    def __init__(self, driver: AsyncioDriver) -> None:
+        self._driver = driver
+        self._app = driver.app
+        assert driver.loop is not None
+        self._loop = driver.loop
+        config = driver.config
+        self._header_timeout = config.header_timeout
+        self._keep_alive_timeout = config.keep_alive_timeout
+        self._conn = _new_connection(config)
+        self._transport: asyncio.Transport | None = None
+        self._client: tuple[str, int] | None = None
+        self._server: tuple[str, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._write_waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._reading = True
+        self._lost = False
+        self._lingering = False
+        self._eager = False
+        self._unread = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._timer_kind: TimerKind | None = None
+        self._deadline = 0.0
+
+    # -- transport callbacks ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._client = _address(transport.get_extra_info("peername"))
+        self._server = _address(transport.get_extra_info("sockname"))
+        self._driver.connections.add(self)
+        self._update_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        self._conn.receive_data(data)
+        if self._task is None:
+            self._process()
+            return
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+            return
+        self._unread += len(data)
+        if self._unread > HIGH_WATER and self._reading:
+            self._reading = False
+            self._transport.pause_reading()  # type: ignore[union-attr]
+
+    def eof_received(self) -> bool:
+        if self._lingering:
+            self._transport.close()  # type: ignore[union-attr]
+            return False
+        self._conn.receive_data(b"")
+        if self._task is None:
+            self._process()
+        elif self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        # keep our sending side open: a response may still be on its way (TLS cannot
+        # half-close, and asyncio warns if we ask)
+        return self._driver.ssl_context is None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._timer_kind = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for waiter in (self._waiter, self._write_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        self._driver._forget(self)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._write_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- between requests -------------------------------------------------------------
+
+    def _process(self) -> None:
+        """Parse what is buffered: run the requests it holds, then wait or close."""
+        conn = self._conn
+        while True:
+            event = conn.next_event()
+            kind = type(event)
+            if kind is RequestHead:
+                assert isinstance(event, RequestHead)
+                if self._start(event):
+                    return  # the request's task goes on from here when it is done
+                if self._lost:
+                    return
+            elif kind is NeedData:
+                self._unread = 0
+                if not self._reading:
+                    self._reading = True
+                    self._transport.resume_reading()  # type: ignore[union-attr]
+                self._update_timer()
+                return
+            elif kind is Reject:
+                assert isinstance(event, Reject)
+                logger.debug("rejected %s: %d %s", self._client, event.status, event.reason)
+                self._write(event.data)
+                self._close()
+                return
+            else:  # Close, PeerClosed
+                self._close()
+                return
+
+    def _start(self, head: RequestHead) -> bool:
+        """Run the app for ``head``; False when it already finished (eager start)."""
+        self._timer_kind = None
+        request = Request(
+            head.method,
+            head.raw_path,
+            head.query_string,
+            head.headers,
+            self._receive if head.has_body else _no_body,
+            client=self._client,
+            scheme=self._driver.scheme,
+            server=self._server,
+            http_version=head.http_version,
+            app=self._app,
+        )
+        if _EAGER:
+            # Python 3.12+: the task runs at once until it first waits; a handler that
+            # never waits costs no trip through the event loop.
+            self._eager = True
+            task = asyncio.Task(self._run(request), loop=self._loop, **_EAGER_START)
+            self._eager = False
+            if task.done():
+                return False
+            self._task = task
+        else:
+            self._task = self._loop.create_task(self._run(request))
+        return True
+
+    async def _run(self, request: Request) -> None:
+        conn = self._conn
+        try:
+            res = await self._app.handle(request)
+            if res.body_stream is None:
+                data = conn.respond(res.status_code, res.raw_headers(), res.body)
+                if not self._lost:
+                    self._transport.write(data)  # type: ignore[union-attr]
+            else:
+                await self._stream(res)
+        except asyncio.CancelledError:
+            conn.abort()
+            raise
+        except Exception:
+            logger.exception("error while sending the response to %s", self._client)
+            conn.abort()
+        finally:
+            self._task = None
+            if not self._eager and not self._lost:
+                self._process()  # the next pipelined request, or wait, or close
+
+    async def _stream(self, res: Response) -> None:
+        conn = self._conn
+        self._write(conn.start_response(res.status_code, res.raw_headers()))
+        stream = res.body_stream
+        assert stream is not None
+        try:
+            if conn.state is BODY:
+                async for chunk in stream:
+                    if self._lost:
+                        logger.debug("client %s went away mid-response", self._client)
+                        conn.abort()
+                        return
+                    data = conn.send_body(chunk)
+                    if data:
+                        self._transport.write(data)  # type: ignore[union-attr]
+                        if self._write_paused:
+                            await self._writable()
+                self._write(conn.end_response())
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _writable(self) -> None:
+        waiter = self._write_waiter = self._loop.create_future()
+        try:
+            if self._write_paused and not self._lost:
+                await waiter
+        finally:
+            self._write_waiter = None
+
+    async def _receive(self) -> bytes:
+        """The request's ``receive``: the next body chunk, ``b""`` at the end."""
+        conn = self._conn
+        if conn.waiting_for_continue and not self._lost:
+            self._write(conn.send_continue())
+        while True:
+            event = conn.next_event()
+            kind = type(event)
+            if kind is BodyChunk:
+                assert isinstance(event, BodyChunk)
+                return event.data
+            if kind is BodyError:
+                assert isinstance(event, BodyError)
+                raise body_error(event)
+            if kind is not NeedData:
+                return b""  # BodyEnd (or the response is over)
+            if self._lost:
+                raise ClientDisconnected()
+            self._unread = 0
+            if not self._reading:
+                self._reading = True
+                self._transport.resume_reading()  # type: ignore[union-attr]
+            waiter = self._waiter = self._loop.create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+
+    # -- timers, writing, closing ---------------------------------------------------
+
+    def _update_timer(self) -> None:
+        kind = self._conn.timer
+        if kind is self._timer_kind:
+            return
+        self._timer_kind = kind
+        if kind is None:
+            return
+        timeout = self._header_timeout if kind is TimerKind.HEADER else self._keep_alive_timeout
+        deadline = self._deadline = self._loop.time() + timeout
+        timer = self._timer
+        if timer is not None and self._timer_at > deadline:
+            timer.cancel()
+            timer = None
+        if timer is None:
+            self._timer_at = deadline
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._timer_kind is None or self._lost:
+            return
+        if self._loop.time() < self._deadline:
+            self._timer_at = self._deadline
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
+            return
+        logger.debug("%s timed out (%s)", self._client, self._timer_kind.value)
+        self._timer_kind = None
+        self._write(self._conn.expire())
+        self._close()
+
+    def _write(self, data: bytes) -> None:
+        transport = self._transport
+        if data and transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _close(self) -> None:
+        """Close gracefully: half-close, discard what still comes, then close."""
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._lingering:
+            return
+        self._timer_kind = None
+        if not self._conn.unread_input or not transport.can_write_eof():
+            transport.close()
+            return
+        self._lingering = True
+        transport.write_eof()
+        if not self._reading:
+            self._reading = True
+            transport.resume_reading()
+        self._loop.call_later(LINGER_TIMEOUT, transport.close)
+
+    def request_close(self) -> None:
+        """Graceful shutdown: close now if idle, else after the current response."""
+        if self._conn.request_close() and self._task is None:
+            self._close()
+
+    def abort(self) -> asyncio.Task[None] | None:
+        """Abort the connection; returns the cancelled request task, if any."""
+        if self._transport is not None:
+            self._transport.abort()
+        task = self._task
+        if task is not None:
+            task.cancel()
+        return task
+
+
+def _address(value: object) -> tuple[str, int] | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return str(value[0]), int(value[1])
+    return None
