@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,8 @@ def server_options(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``harpia`` command."""
     args = parser().parse_args(argv)
+    if not logging.getLogger().handlers:  # show "listening on ..." and errors by default
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.command == "run":
         options = server_options(args)
         if args.reload and os.environ.get("HARPIA_RELOADER_CHILD") != "1":
