@@ -25,7 +25,8 @@ Receive = Callable[[], Awaitable[bytes]]
 """Returns the next chunk of the request body; ``b""`` once the body is complete."""
 
 
-async def _no_body() -> bytes:
+async def no_body() -> bytes:
+    """A ``receive`` for requests without a body."""
     return b""
 
 
@@ -76,7 +77,7 @@ class Request:
         raw_path: str,
         query_string: str = "",
         headers: RawHeaders | None = None,
-        receive: Receive = _no_body,
+        receive: Receive = no_body,
         *,
         client: tuple[str, int] | None = None,
         scheme: str = "http",

@@ -21,7 +21,7 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.streams.tls import TLSStream
 
-from .._request import Request
+from .._request import Request, no_body
 from ._common import LINGER_TIMEOUT, ClientDisconnected, body_error, logger, new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
 from ._states import BODY, CLOSING, TimerKind
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 _STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _LINGER_BYTES = 1024 * 1024
-
-
-async def _no_body() -> bytes:
-    return b""
 
 
 class AnyioDriver:
@@ -236,7 +232,7 @@ class AnyioConnection:
             head.raw_path,
             head.query_string,
             head.headers,
-            self._receive if head.has_body else _no_body,
+            self._receive if head.has_body else no_body,
             client=self._client,
             scheme=self._driver.scheme,
             server=self._server,

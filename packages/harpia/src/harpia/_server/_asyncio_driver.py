@@ -23,7 +23,7 @@ import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .._request import Request
+from .._request import Request, no_body
 from ._common import HIGH_WATER, LINGER_TIMEOUT, ClientDisconnected, body_error, logger
 from ._common import new_connection as _new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 
 _EAGER = sys.version_info >= (3, 12)
 _EAGER_START: dict[str, Any] = {"eager_start": True}  # a keyword Python 3.11 lacks
-
-
-async def _no_body() -> bytes:
-    return b""
 
 
 class AsyncioDriver:
@@ -242,7 +238,7 @@ class HTTPProtocol(asyncio.Protocol):
             head.raw_path,
             head.query_string,
             head.headers,
-            self._receive if head.has_body else _no_body,
+            self._receive if head.has_body else no_body,
             client=self._client,
             scheme=self._driver.scheme,
             server=self._server,
