@@ -34,6 +34,27 @@ async def test_json_is_compact_and_round_trips_non_ascii() -> None:
     assert res.headers["content-length"] == str(len(res.content))
 
 
+def test_json_rejects_what_it_cannot_encode() -> None:
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        Response().json({"tags": {"a"}})
+
+
+async def test_json_failures_are_500s_and_the_encoder_recovers() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    app = hp.harpia()
+    app.get("/set", lambda req, res: res.json({"tags": {"a"}}))
+    app.get("/cycle", lambda req, res: res.json(cycle))
+    app.get("/ok", lambda req, res: res.json({"nested": [{"a": 1}, {"a": 1}]}))
+    client = TestClient(app)
+    assert (await client.get("/set")).status == 500
+    assert (await client.get("/cycle")).status == 500
+    # the encoder keeps no state from a failed call: shared sub-objects are not cycles
+    res = await client.get("/ok")
+    assert res.status == 200
+    assert res.json() == {"nested": [{"a": 1}, {"a": 1}]}
+
+
 async def test_header_and_headers() -> None:
     def handler(req: Request, res: Response) -> None:
         res.header("X-One", "1").header("x-one", "uno")

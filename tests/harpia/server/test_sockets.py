@@ -376,10 +376,57 @@ async def test_context_variables_do_not_leak_between_requests(driver: str) -> No
         res.text(seen.get())
         seen.set("leaked")
 
+    @app.get("/set-after-wait")
+    async def set_after_wait(req: Request, res: Response) -> None:
+        await asyncio.sleep(0)  # runs on in the connection's host task (asyncio driver)
+        res.text(seen.get())
+        seen.set("leaked")
+
     async with running(app, driver) as server, client(server.port or 0) as c:
-        for _ in range(2):
-            await c.send(get("/set"))
+        for path in ("/set", "/set-after-wait", "/set", "/set-after-wait"):
+            await c.send(get(path))
             assert (await c.response()).body == b""
+
+
+async def test_handlers_run_in_a_task_where_timeouts_and_cancel_scopes_work(
+    driver: str,
+) -> None:
+    app = harpia()
+
+    @app.get("/asyncio-timeout")
+    async def asyncio_timeout(req: Request, res: Response) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.sleep(TIMEOUT)
+        except TimeoutError:
+            res.text(f"timed out, cancelling={task.cancelling()}")
+
+    @app.get("/anyio-scope")
+    async def anyio_scope(req: Request, res: Response) -> None:
+        with anyio.move_on_after(0.05) as scope:
+            await anyio.sleep(TIMEOUT)
+        res.text(f"cancelled={scope.cancelled_caught}")
+
+    @app.get("/waits")
+    async def waits(req: Request, res: Response) -> None:
+        await anyio.sleep(0.01)
+        res.text("still served")
+
+    async with running(app, driver) as server, client(server.port or 0) as c:
+        # pipelined: each request starts inside the previous one's task, and a timeout
+        # that fired before leaves nothing behind for the next
+        await c.send(
+            get("/asyncio-timeout") + get("/anyio-scope") + get("/asyncio-timeout") + get("/waits")
+        )
+        bodies = [(await c.response()).body for _ in range(4)]
+    assert bodies == [
+        b"timed out, cancelling=0",
+        b"cancelled=True",
+        b"timed out, cancelling=0",
+        b"still served",
+    ]
 
 
 async def test_client_gone_mid_body(driver: str) -> None:

@@ -154,8 +154,6 @@ class Harpia(RouteRegistry):
         self._version = self._router.version
 
     def _middlewares_for(self, path: str) -> tuple[Handler, ...]:
-        if not self._has_prefixed:
-            return self._global
         return tuple(
             mw
             for prefix, mw in self._middlewares
@@ -172,8 +170,13 @@ class Harpia(RouteRegistry):
         res = Response()
         res.request = request
         try:
-            middlewares = self._middlewares_for(request.path)
-            terminal = await self._route(request)
+            middlewares = (
+                self._middlewares_for(request.path) if self._has_prefixed else self._global
+            )
+            method = request.method
+            if method == "POST":
+                method = await self._override(request)
+            terminal = self._route(request, method)
             if middlewares:
                 await Chain(middlewares, terminal)(request, res)
             else:
@@ -188,11 +191,10 @@ class Harpia(RouteRegistry):
             _strip_body(res)
         return res
 
-    async def _route(self, request: Request) -> Callable[[Request, Response], Awaitable[None]]:
-        """Find the terminal runner for ``request`` (its route, 405, or not found)."""
-        method = request.method
-        if method == "POST":
-            method = await self._override(request)
+    def _route(
+        self, request: Request, method: str
+    ) -> Callable[[Request, Response], Awaitable[None]]:
+        """Find the terminal runner for ``request`` routed as ``method`` (route, 405, 404)."""
         router = self._router
         match = router.match(method, request.raw_path)
         if match is None and method == "HEAD":

@@ -9,6 +9,7 @@ A handler (or middleware) fills ``res`` — ``status``, headers, cookies and one
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Self
 
 from ._cookies import ResponseCookies
@@ -25,14 +26,30 @@ JSON = "application/json"
 BINARY = "application/octet-stream"
 
 
-# One encoder for every response: json.dumps with options builds a new encoder per call,
-# and ASCII output (non-ASCII as \u escapes) measured ~40% faster than ensure_ascii=False.
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+def _not_serialisable(value: object) -> None:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def json_bytes(data: Any) -> bytes:
-    """Serialise ``data`` as compact UTF-8 JSON."""
-    return _encode_json(data).encode()
+# One C encoder for every response, made once: json.dumps (and JSONEncoder.encode) build a
+# new one per call, which costs more than encoding a small object (0.7 µs instead of 1.8
+# for {"message": ...}). ASCII output (non-ASCII as \u escapes) measured ~40% faster than
+# ensure_ascii=False. No circular-reference markers (a dict shared by every call would keep
+# stale entries after a failed one): a cycle ends in RecursionError, a 500 all the same.
+if c_make_encoder is not None:
+    _encoder = c_make_encoder(
+        None, _not_serialisable, encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+
+    def json_bytes(data: Any) -> bytes:
+        """Serialise ``data`` as compact UTF-8 JSON."""
+        return "".join(_encoder(data, 0)).encode()
+
+else:  # pragma: no cover - an interpreter without the C accelerator
+    _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+    def json_bytes(data: Any) -> bytes:
+        """Serialise ``data`` as compact UTF-8 JSON."""
+        return _encode(data).encode()
 
 
 class Response:

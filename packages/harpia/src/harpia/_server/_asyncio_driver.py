@@ -1,9 +1,20 @@
 """The fast driver: asyncio ``Protocol``/transports around the sans-IO ``HTTPConnection``.
 
 Used by default on the asyncio backend. Bytes arrive in ``data_received`` callbacks (no
-task switch, no read toggling per chunk); each request's ``app.handle`` runs in its own
-task (so contextvars never leak from one request to the next), one request at a time per
-connection. Accepting is asyncio's own loop, which takes up to ``backlog`` connections
+task switch, no read toggling per chunk); requests run one at a time per connection, each
+in a fresh ``contextvars`` context (so nothing leaks from one request to the next).
+
+Running a request: a task per request costs a trip through the event loop before the app
+starts (and ~8% of a hello-world request). Instead each connection has one *host task*,
+made with its first request. A request's coroutine is started right in the
+``data_received`` callback, with the host entered as the current task (so
+``asyncio.current_task()``, ``asyncio.timeout`` and anyio cancel scopes see a real task);
+a handler that never waits finishes there and then. One that waits hands its coroutine,
+suspended on what it waits for, to the host task, which goes on stepping it (still in the
+request's context) until it ends. Cancelling the host cancels the request. (Python 3.12's
+eager tasks do the same for one task; this works on 3.11 and costs no task per request.)
+
+Accepting is asyncio's own loop, which takes up to ``backlog`` connections
 per readiness event: the backlog is drained in batches.
 
 Flow control: while a request runs, bytes read ahead of the app (body or pipelined
@@ -20,7 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
+import types
+from asyncio.tasks import _enter_task, _leave_task
+from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any
 
 from .._request import Request, no_body
@@ -31,6 +44,7 @@ from ._states import BODY, TimerKind
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Coroutine, Generator
 
     from anyio.abc import TaskGroup
 
@@ -38,9 +52,7 @@ if TYPE_CHECKING:
     from .._response import Response
     from ._config import Config
 
-
-_EAGER = sys.version_info >= (3, 12)
-_EAGER_START: dict[str, Any] = {"eager_start": True}  # a keyword Python 3.11 lacks
+    _Step = tuple[Coroutine[Any, Any, None], Context, Any]
 
 
 class AsyncioDriver:
@@ -124,14 +136,16 @@ class HTTPProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._client: tuple[str, int] | None = None
         self._server: tuple[str, int] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._host: asyncio.Task[None] | None = None
+        self._busy = False  # a request is running (in the callback or in the host)
+        self._handoff: _Step | None = None  # a waiting request for the host to go on with
+        self._host_waiter: asyncio.Future[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._write_waiter: asyncio.Future[None] | None = None
         self._write_paused = False
         self._reading = True
         self._lost = False
         self._lingering = False
-        self._eager = False
         self._unread = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -152,7 +166,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._lingering:
             return
         self._conn.receive_data(data)
-        if self._task is None:
+        if not self._busy:
             self._process()
             return
         waiter = self._waiter
@@ -171,7 +185,7 @@ class HTTPProtocol(asyncio.Protocol):
             self._transport.close()  # type: ignore[union-attr]
             return False
         self._conn.receive_data(b"")
-        if self._task is None:
+        if not self._busy:
             self._process()
         elif self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -185,7 +199,7 @@ class HTTPProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for waiter in (self._waiter, self._write_waiter):
+        for waiter in (self._waiter, self._write_waiter, self._host_waiter):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
         self._driver._forget(self)
@@ -210,7 +224,7 @@ class HTTPProtocol(asyncio.Protocol):
             if kind is RequestHead:
                 assert isinstance(event, RequestHead)
                 if self._start(event):
-                    return  # the request's task goes on from here when it is done
+                    return  # the host task goes on from here when the request is done
                 if self._lost:
                     return
             elif kind is NeedData:
@@ -231,7 +245,7 @@ class HTTPProtocol(asyncio.Protocol):
                 return
 
     def _start(self, head: RequestHead) -> bool:
-        """Run the app for ``head``; False when it already finished (eager start)."""
+        """Run the app for ``head``; False when it finished without waiting."""
         self._timer_kind = None
         request = Request(
             head.method,
@@ -245,18 +259,47 @@ class HTTPProtocol(asyncio.Protocol):
             http_version=head.http_version,
             app=self._app,
         )
-        if _EAGER:
-            # Python 3.12+: the task runs at once until it first waits; a handler that
-            # never waits costs no trip through the event loop.
-            self._eager = True
-            task = asyncio.Task(self._run(request), loop=self._loop, **_EAGER_START)
-            self._eager = False
-            if task.done():
-                return False
-            self._task = task
-        else:
-            self._task = self._loop.create_task(self._run(request))
+        coro = self._run(request)
+        context = copy_context()
+        loop = self._loop
+        host = self._host
+        if host is None:
+            host = self._host = loop.create_task(self._host_loop())
+        # In a transport callback no task is current; inside the host (the next pipelined
+        # request, started when the previous one ended) the host already is.
+        enter = asyncio.current_task(loop) is None
+        if enter:
+            _enter_task(loop, host)
+        self._busy = True
+        try:
+            waiting_on = context.run(coro.send, None)
+        except StopIteration:
+            self._busy = False
+            return False
+        finally:
+            if enter:
+                _leave_task(loop, host)
+        self._handoff = (coro, context, waiting_on)
+        waiter = self._host_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
         return True
+
+    async def _host_loop(self) -> None:
+        """The host task: go on with the requests that wait (see the module docstring)."""
+        while not self._lost:
+            step = self._handoff
+            if step is None:
+                waiter = self._host_waiter = self._loop.create_future()
+                try:
+                    await waiter
+                finally:
+                    self._host_waiter = None
+                continue
+            self._handoff = None
+            await _go_on(*step)
+            if not self._lost:
+                self._process()  # the next pipelined request, or wait, or close
 
     async def _run(self, request: Request) -> None:
         conn = self._conn
@@ -275,9 +318,7 @@ class HTTPProtocol(asyncio.Protocol):
             logger.exception("error while sending the response to %s", self._client)
             conn.abort()
         finally:
-            self._task = None
-            if not self._eager and not self._lost:
-                self._process()  # the next pipelined request, or wait, or close
+            self._busy = False
 
     async def _stream(self, res: Response) -> None:
         conn = self._conn
@@ -393,17 +434,44 @@ class HTTPProtocol(asyncio.Protocol):
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
-        if self._conn.request_close() and self._task is None:
+        if self._conn.request_close() and not self._busy:
             self._close()
 
     def abort(self) -> asyncio.Task[None] | None:
-        """Abort the connection; returns the cancelled request task, if any."""
+        """Abort the connection; returns its host task (cancelled), if any."""
         if self._transport is not None:
             self._transport.abort()
-        task = self._task
-        if task is not None:
-            task.cancel()
-        return task
+        host = self._host
+        if host is not None:
+            host.cancel()
+        return host
+
+
+@types.coroutine
+def _go_on(
+    coro: Coroutine[Any, Any, None], context: Context, waiting_on: Any
+) -> Generator[Any, None, None]:
+    """Go on with ``coro`` in ``context`` from where it waits on ``waiting_on``.
+
+    Awaited by the host task: what ``coro`` waits on is passed up to the task as if the
+    task ran ``coro`` itself, and the task's wake-ups (or cancellation) are passed down.
+    """
+    while True:
+        try:
+            yield waiting_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # cancellation, mostly: the request gets it
+            try:
+                waiting_on = context.run(coro.throw, exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting_on = context.run(coro.send, None)
+            except StopIteration:
+                return
 
 
 def _address(value: object) -> tuple[str, int] | None:

@@ -183,8 +183,12 @@ class HTTPConnection:
         state = self.state
         if state is BODY:
             return self._body_event()
-        if state is IDLE or state is HEAD:
+        if state is HEAD:
             return self._head_event()
+        if state is IDLE:
+            # IDLE means no byte arrived since the last request: nothing for h11 to parse
+            # (after a keep-alive response this saves a trip through h11's reader).
+            return self._head_event() if self._eof else NEED_DATA
         if state is DRAIN:
             return self._drain()
         return CLOSE
