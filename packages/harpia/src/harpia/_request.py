@@ -187,7 +187,7 @@ class Request:
     def check_declared_length(self) -> None:
         """Answer 413 before reading when the declared length exceeds ``body_limit``."""
         limit = self.body_limit
-        if limit is not None:
+        if limit is not None and self._receive is not no_body:
             length = self.content_length()
             if length is not None and length > limit:
                 raise HTTPError(413, f"request body larger than {limit} bytes")

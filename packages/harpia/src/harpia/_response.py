@@ -211,12 +211,12 @@ class Response:
     def raw_headers(self) -> RawHeaders:
         """Every header as bytes, ``Content-Length`` and ``Set-Cookie`` included."""
         raw = self.headers.encoded()
-        if (
-            self.body_stream is None
-            and self.status_code not in (204, 304)
-            and "content-length" not in self.headers
-        ):
-            raw.append((b"content-length", str(len(self.body)).encode()))
+        if self.body_stream is None and self.status_code not in (204, 304):
+            for name, _ in raw:
+                if name == b"content-length" or name.lower() == b"content-length":
+                    break
+            else:
+                raw.append((b"content-length", str(len(self.body)).encode()))
         if self._cookies:
             raw.extend(
                 (b"set-cookie", value.encode("latin-1")) for value in self._cookies.headers()
