@@ -18,15 +18,20 @@ from ._multidict import QueryParams as QueryParams
 from ._request import Request as Request
 from ._response import Response as Response
 from ._routing import Router as Router
+from ._server import ClientDisconnected as ClientDisconnected
+from ._server import ListenInfo as ListenInfo
+from ._server import Server as Server
 from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
 from ._version import __version__ as __version__
 
 __all__ = (
     "Cache",
+    "ClientDisconnected",
     "HTTPError",
     "Harpia",
     "Headers",
+    "ListenInfo",
     "Match",
     "MemoryStore",
     "MutableHeaders",
@@ -35,6 +40,7 @@ __all__ = (
     "Request",
     "Response",
     "Router",
+    "Server",
     "Store",
     "TestClient",
     "TestResponse",
