@@ -4,6 +4,7 @@ Every app is also an ASGI 3 application.
 """
 
 from harpia_router import Match as Match
+from harpia_shield import SecurityHeaders as SecurityHeaders
 from harpia_store import Cache as Cache
 from harpia_store import MemoryStore as MemoryStore
 from harpia_store import RedisStore as RedisStore
@@ -40,6 +41,7 @@ __all__ = (
     "Request",
     "Response",
     "Router",
+    "SecurityHeaders",
     "Server",
     "Store",
     "TestClient",

@@ -23,7 +23,10 @@ from ._response import Response
 from ._routing import Endpoint, Handler, Router, RouteRegistry
 
 if TYPE_CHECKING:
+    from harpia_shield import SecurityHeaders, Shield
+
     from ._request import Request
+    from ._shield import AppShield
 
 Hook = Callable[[], Awaitable[None] | None]
 
@@ -64,6 +67,7 @@ class Harpia(RouteRegistry):
         self._shutdown: list[Hook] = []
         self._started = False
         self._version = -1
+        self._shield: AppShield | None = None
 
     def __repr__(self) -> str:
         return f"<Harpia routes={len(self._router)} middlewares={len(self._middlewares)}>"
@@ -105,6 +109,25 @@ class Harpia(RouteRegistry):
         self._not_found = handler
         self._not_found_methods = frozenset(m.upper() for m in methods) if methods else None
         self._router.version += 1
+
+    def shield(
+        self, options: Shield | SecurityHeaders | dict[str, Any] | None = None, /, **kwargs: Any
+    ) -> Shield:
+        """Send security headers on every response (harpia-shield); returns the ``Shield``.
+
+        ``options`` is a ``SecurityHeaders``, a dict (snake_case or camelCase keys), a
+        ``Shield``, or None with keyword options. With ``use_nonce`` every request gets a
+        fresh nonce (``req.nonce``, ``generateNonce()`` in templates) placed in the CSP.
+        Calling it again replaces the previous configuration.
+
+        Raises:
+            ValueError: an invalid option (the message names the field).
+            TypeError: an unknown option.
+        """
+        from ._shield import make_shield
+
+        self._shield = make_shield(options, **kwargs)
+        return self._shield.shield
 
     def on_startup(self, fn: Hook) -> Hook:
         """Run ``fn`` (sync or async) before the first request; usable as a decorator."""
@@ -169,6 +192,9 @@ class Harpia(RouteRegistry):
             request.trust_proxy = self.trust_proxy
         res = Response()
         res.request = request
+        shield = self._shield
+        if shield is not None:
+            shield_headers = shield.start(request) if shield.use_nonce else shield.raw
         try:
             middlewares = (
                 self._middlewares_for(request.path) if self._has_prefixed else self._global
@@ -187,6 +213,8 @@ class Harpia(RouteRegistry):
             if not res.status_set:
                 res.status_code = 204
             res.sent = True
+        if shield is not None:
+            shield.finish(res, shield_headers)
         if request.method == "HEAD":
             _strip_body(res)
         return res

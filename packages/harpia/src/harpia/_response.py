@@ -68,6 +68,7 @@ class Response:
         "body_stream",
         "error",
         "headers",
+        "raw_extra",
         "request",
         "sent",
         "status_code",
@@ -91,6 +92,7 @@ class Response:
         self.request: Request | None = None
         self.error: BaseException | None = None
         self._cookies: ResponseCookies | None = None
+        self.raw_extra: RawHeaders | None = None  # pre-encoded, sent after headers (Shield)
         for name, value in (headers or {}).items():
             self.headers.set(name, value)
         if content is not None:
@@ -217,6 +219,8 @@ class Response:
                     break
             else:
                 raw.append((b"content-length", str(len(self.body)).encode()))
+        if self.raw_extra:
+            raw.extend(self.raw_extra)
         if self._cookies:
             raw.extend(
                 (b"set-cookie", value.encode("latin-1")) for value in self._cookies.headers()
