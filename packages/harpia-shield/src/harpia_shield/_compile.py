@@ -176,8 +176,10 @@ def _referrer(headers: list[Header], value: object) -> None:
         return
     policy = _options(value, field, ("policy",), required=True)["policy"]
     tokens = [policy] if isinstance(policy, str) else policy
-    if not isinstance(tokens, Sequence) or not tokens:
-        raise ValueError(f"{field}.policy must be a policy or a non-empty list of policies")
+    if not isinstance(tokens, Sequence):
+        raise TypeError(f"{field}.policy must be a str or a list of str, got {policy!r}")
+    if not tokens:
+        raise ValueError(f"{field}.policy must not be an empty list")
     values = [_choice(token, f"{field}.policy", _REFERRER) for token in tokens]
     headers.append(("Referrer-Policy", ", ".join(values)))
 
