@@ -39,6 +39,7 @@ class ShieldMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        /,
         shield: Shield | SecurityHeaders | dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
