@@ -251,7 +251,17 @@ HOSTILE = [
     "/./data.txt",
     "/%2e/data.txt",
     "relative/data.txt",
+    "/" + "a" * 5000,  # a name too long for the file system
+    "/" + "/".join(["x"] * 3000),  # a path too long
+    "/\u2603.txt",  # not a latin-1 view of wire bytes
+    "/caf\u00e9.txt",  # latin-1 "é" on the wire: not UTF-8
 ]
+
+
+async def test_raw_utf8_bytes_in_the_path(site: Path) -> None:
+    # an ASGI server may pass raw non-ASCII bytes; the path holds them as latin-1
+    res = await get_raw(static_app(site), "/caf\u00c3\u00a9.txt")
+    assert (res.status_code, await body_of(res)) == (200, b"accent")
 
 
 @pytest.mark.parametrize("raw_path", HOSTILE)

@@ -229,11 +229,11 @@ class CorsPolicy:
                 vary.append("Access-Control-Request-Method")
         if allow is not None:
             out = res.headers
-            out.set("Access-Control-Allow-Origin", allow)
+            out.set("access-control-allow-origin", allow)
             if self.credentials:
-                out.set("Access-Control-Allow-Credentials", "true")
+                out.set("access-control-allow-credentials", "true")
             if self.exposed_headers:
-                out.set("Access-Control-Expose-Headers", ",".join(self.exposed_headers))
+                out.set("access-control-expose-headers", ",".join(self.exposed_headers))
             if preflight:
                 self._preflight_headers(request, res)
         if vary:
@@ -244,17 +244,17 @@ class CorsPolicy:
         out = res.headers
         if self.credentials and "*" in self.methods:
             asked_method = headers.get("access-control-request-method", "")
-            out.set("Access-Control-Allow-Methods", asked_method)
+            out.set("access-control-allow-methods", asked_method)
         else:
-            out.set("Access-Control-Allow-Methods", ",".join(self.methods))
+            out.set("access-control-allow-methods", ",".join(self.methods))
         asked = headers.get("access-control-request-headers")
         if self.allowed_headers is None or (self.credentials and "*" in self.allowed_headers):
             if asked:
-                out.set("Access-Control-Allow-Headers", asked)
+                out.set("access-control-allow-headers", asked)
         elif self.allowed_headers:
-            out.set("Access-Control-Allow-Headers", ",".join(self.allowed_headers))
+            out.set("access-control-allow-headers", ",".join(self.allowed_headers))
         if self.max_age is not None:
-            out.set("Access-Control-Max-Age", str(self.max_age))
+            out.set("access-control-max-age", str(self.max_age))
 
 
 def is_preflight(request: Request) -> bool:
@@ -273,7 +273,7 @@ def add_vary(res: Response, names: list[str]) -> None:
         return
     merged = [token for token in current if token]
     merged += [name for name in names if name.lower() not in seen]
-    res.headers.set("Vary", ", ".join(merged))
+    res.headers.set("vary", ", ".join(merged))
 
 
 class CorsTable:

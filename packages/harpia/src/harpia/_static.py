@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
     Runner = Callable[[Request, Response], Awaitable[None]]
 
+Opened = tuple[Any, os.stat_result, str]
+"""An open file, its ``fstat`` and its resolved name."""
+
 _FORBIDDEN = frozenset("/\\" + "".join(map(chr, range(32))) + "\x7f")
 
 
@@ -57,13 +60,10 @@ def split_path(raw_path: str) -> tuple[list[str], bool] | None:
     for raw in raw_path.split("/"):
         if not raw:
             continue
-        if "%" in raw:
-            try:
-                segment = unquote_to_bytes(raw).decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-        else:
-            segment = raw
+        try:  # the raw path holds the wire's bytes as latin-1; names are UTF-8
+            segment = unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+        except UnicodeError:
+            return None
         if segment in (".", "..") or not _FORBIDDEN.isdisjoint(segment):
             return None
         segments.append(segment)
@@ -139,8 +139,14 @@ class StaticMount:
         relative = real[len(self._inside) :]
         return not any(part.startswith(".") for part in relative.split(os.sep))
 
-    def open(self, rest: list[str], trailing_slash: bool) -> tuple[Any, os.stat_result, str] | None:
+    def open(self, rest: list[str], trailing_slash: bool) -> Opened | None:
         """Open the file ``rest`` names (blocking: run it in a thread); ``None`` → 404."""
+        try:
+            return self._open(rest, trailing_slash)
+        except (OSError, ValueError):  # a name too long, a loop of links …
+            return None
+
+    def _open(self, rest: list[str], trailing_slash: bool) -> Opened | None:
         real = os.path.realpath(os.path.join(self.root, *rest))
         if not self._contained(real):
             return None
