@@ -418,6 +418,23 @@ async def test_head_gets_cors_headers() -> None:
     assert res.headers["access-control-allow-origin"] == ORIGIN
 
 
+async def test_control_characters_are_never_echoed() -> None:
+    app = make_app(origin=True, credentials=True, methods="*")
+    raw = [
+        (b"origin", b"https://a.test\nx-evil: 1"),
+        (b"access-control-request-method", b"PUT\x00"),
+        (b"access-control-request-headers", b"x-a\r\nx-evil: 1"),
+    ]
+    res = await app.handle(Request("OPTIONS", "/", headers=raw))  # no client would send it
+    assert res.status_code == 204
+    assert [name for name, _ in res.headers if name.startswith("access-control-")] == []
+    raw[0] = (b"origin", b"https://a.test")
+    res = await app.handle(Request("OPTIONS", "/", headers=raw))
+    assert res.headers.get("access-control-allow-origin") == "https://a.test"
+    assert "access-control-allow-methods" not in res.headers
+    assert "access-control-allow-headers" not in res.headers
+
+
 # -- several configurations --------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_METHODS = ("GET", "HEAD", "PUT", "PATCH", "POST", "DELETE")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ORIGIN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s?#]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _CAMEL = {
     "allowedHeaders": "allowed_headers",
     "exposedHeaders": "exposed_headers",
@@ -220,7 +221,7 @@ class CorsPolicy:
         """Add the CORS headers (and ``Vary``) for ``request`` to ``res``."""
         headers = request.headers
         vary: list[str] = ["Origin"] if self.varies else []
-        allow = self.allowed_origin(headers.get("origin"))
+        allow = self.allowed_origin(_echoable(headers.get("origin")))
         preflight = is_preflight(request)
         if preflight:
             if self.allowed_headers is None or (self.credentials and "*" in self.allowed_headers):
@@ -243,11 +244,12 @@ class CorsPolicy:
         headers = request.headers
         out = res.headers
         if self.credentials and "*" in self.methods:
-            asked_method = headers.get("access-control-request-method", "")
-            out.set("access-control-allow-methods", asked_method)
+            asked_method = _echoable(headers.get("access-control-request-method"))
+            if asked_method:
+                out.set("access-control-allow-methods", asked_method)
         else:
             out.set("access-control-allow-methods", ",".join(self.methods))
-        asked = headers.get("access-control-request-headers")
+        asked = _echoable(headers.get("access-control-request-headers"))
         if self.allowed_headers is None or (self.credentials and "*" in self.allowed_headers):
             if asked:
                 out.set("access-control-allow-headers", asked)
@@ -255,6 +257,11 @@ class CorsPolicy:
             out.set("access-control-allow-headers", ",".join(self.allowed_headers))
         if self.max_age is not None:
             out.set("access-control-max-age", str(self.max_age))
+
+
+def _echoable(value: str | None) -> str | None:
+    """``value`` if it may be copied into a response header (no control characters)."""
+    return None if value is None or _UNSAFE.search(value) else value
 
 
 def is_preflight(request: Request) -> bool:
