@@ -11,6 +11,7 @@ from harpia_store import Store as Store
 
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
+from ._cors import CorsOptions as CorsOptions
 from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
@@ -28,6 +29,7 @@ from ._version import __version__ as __version__
 __all__ = (
     "Cache",
     "ClientDisconnected",
+    "CorsOptions",
     "HTTPError",
     "Harpia",
     "Headers",

@@ -195,8 +195,9 @@ class Response:
     async def file(self, path: str | Any, *, content_type: str | None = None) -> Self:
         """Send a file with its content type, ``ETag``, ``Last-Modified`` and ranges.
 
-        Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and a
-        single ``Range`` (206, or 416 when unsatisfiable; ``If-Range`` honoured).
+        Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and
+        byte ranges (206, ``multipart/byteranges`` for several, 416 when unsatisfiable;
+        ``If-Range`` honoured) — the same code as static files.
 
         Raises:
             HTTPError: 404 when the file does not exist or is not a regular file.
