@@ -199,9 +199,7 @@ class CodeGenerator:
             layout = tree.layout
             target = self.target("layout", layout.name, layout.pos)
             params = self.props(layout.params)
-            self.line(
-                f"_c.layout({target}, _d, ", params, ", _b, _y, _o)", pos=layout.pos
-            )
+            self.line(f"_c.layout({target}, _d, ", params, ", _b, _y, _o)", pos=layout.pos)
         self.flush()
         prologue = ["def root(_c, _d, _o, _y):", "    _w = _o.append", "    _x = _o.extend"]
         for name in self.plugins:
@@ -400,7 +398,13 @@ class CodeGenerator:
 
     def e_Conditional(self, node: Conditional) -> Code:
         return _join(
-            "(", self.expr(node.yes), " if ", self.expr(node.test), " else ", self.expr(node.no), ")"
+            "(",
+            self.expr(node.yes),
+            " if ",
+            self.expr(node.test),
+            " else ",
+            self.expr(node.no),
+            ")",
         )
 
     def e_ArrayLit(self, node: ArrayLit) -> Code:

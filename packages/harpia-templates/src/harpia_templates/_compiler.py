@@ -85,9 +85,7 @@ class CompiledTemplate:
         self.spans = spans
         self.lines = lines
         self.stamp = stamp
-        self._positions: list[tuple[int | None, int | None, int | None, int | None]] | None = (
-            None
-        )
+        self._positions: list[tuple[int | None, int | None, int | None, int | None]] | None = None
 
     def __repr__(self) -> str:
         return f"<CompiledTemplate {self.source.name!r}>"
@@ -110,8 +108,10 @@ class CompiledTemplate:
         best: Span | None = None
         if start is not None and end is not None:
             for span in self.spans[line - 1]:
-                if span[0] <= start and end <= span[1] and (
-                    best is None or span[1] - span[0] < best[1] - best[0]
+                if (
+                    span[0] <= start
+                    and end <= span[1]
+                    and (best is None or span[1] - span[0] < best[1] - best[0])
                 ):
                     best = span
         if best is not None:

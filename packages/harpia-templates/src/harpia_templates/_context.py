@@ -8,14 +8,13 @@ include depth; and it loads the layouts, imports and components a template names
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from ._errors import TemplateError, TemplateNotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ._compiler import CompiledTemplate
 

@@ -68,7 +68,9 @@ class TemplateEngine:
         if not isinstance(file_extension, str):
             raise TypeError(f"file_extension must be a str, got {type(file_extension).__name__}")
         if not re.fullmatch(r"\.[\w.-]+", file_extension):
-            raise ValueError(f"file_extension must start with a dot, like '.html': {file_extension!r}")
+            raise ValueError(
+                f"file_extension must start with a dot, like '.html': {file_extension!r}"
+            )
         for name, value in (("max_iterations", max_iterations), ("max_depth", max_depth)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -276,18 +278,14 @@ class ModuleViews:
         return self.engine._render_view(view, self.name, data, nonce)
 
 
-def _check_paths(
-    path: Mapping[str, str | os.PathLike[str]] | None, use_modules: bool
-) -> dict[str, str | None]:
+def _check_paths(path: object, use_modules: bool) -> dict[str, str | None]:
     paths: dict[str, str | None] = dict.fromkeys(sorted(_PATH_KEYS))
     if path is None:
         if use_modules:
             raise ValueError("use_modules=True needs path={'views': '.../**/...'}")
         return paths
     if not isinstance(path, Mapping):
-        raise TypeError(
-            f"path must be a dict like {{'views': ...}}, got {type(path).__name__}"
-        )
+        raise TypeError(f"path must be a dict like {{'views': ...}}, got {type(path).__name__}")
     for key, value in path.items():
         if key not in _PATH_KEYS:
             raise ValueError(f"unknown path key {key!r} (expected views, layouts, components)")

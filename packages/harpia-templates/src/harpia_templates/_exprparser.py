@@ -16,7 +16,8 @@ Precedence, loosest first::
 
 The sandbox starts here: a name or attribute starting with ``_`` is refused, only a bare
 name can be called (a plugin: ``a.b()`` is refused), and nesting deeper than
-``MAX_DEPTH`` (or operator chains longer than ``MAX_NODES_DEPTH``) is refused, so hostile input cannot exhaust the parser or Python's compiler.
+``MAX_DEPTH`` (or operator chains longer than ``MAX_NODES_DEPTH``) is refused, so hostile
+input cannot exhaust the parser or Python's compiler.
 """
 
 from __future__ import annotations
@@ -126,9 +127,7 @@ class ExprParser:
 
     def _check_name(self, token: Token) -> None:
         if str(token.value).startswith("_"):
-            error = TemplateSyntaxError(
-                f"names starting with '_' are not allowed: {token.value!r}"
-            )
+            error = TemplateSyntaxError(f"names starting with '_' are not allowed: {token.value!r}")
             error.locate(self.source, token.start)
             raise error
 

@@ -5,8 +5,9 @@ Theory of operation. A template is text with three kinds of islands:
 - ``{{ expr }}`` — an output. The expression is tokenized right away, so a ``}}`` inside a
   string or closing a nested object literal does not end it; only ``}}`` outside every
   bracket does.
-- ``@keyword`` — a directive, recognised only for the keywords of the syntax table and
-  only when the ``@`` does not follow a word character (``me@import.io`` stays text). Its
+- ``@keyword`` — a directive, recognised only for the keywords of the syntax table; an
+  opening one only when the ``@`` does not follow a letter, digit or ``_``
+  (``me@import.io`` stays text), a closing one anywhere (``Users@endblock``). Its
   argument depends on the keyword (``ARGUMENT`` below): the rest of the line (``@if``,
   ``@elseif``, ``@for``), everything up to ``@endset`` (``@set``), a parenthesised list
   (``@layout``, ``@yield``, ``@block``, ``@import``, ``@component``), or nothing.
@@ -16,7 +17,8 @@ Theory of operation. A template is text with three kinds of islands:
   its line break.
 
 A directive standing alone on its line (only blanks around it) takes the whole line with
-it, line break included, so block structure leaves no blank lines behind.
+it, line break included, so block structure leaves no blank lines behind. The line break
+that ends an ``@if``/``@elseif``/``@for`` line always goes with the directive.
 
 Expression tokens are ``Token(kind, value, start, end)`` with ``kind`` one of ``name``,
 ``number``, ``string``, ``op``; offsets index the whole template, so every error points at
@@ -94,12 +96,14 @@ ARGUMENT: Final = {
     "endset": BARE,
 }
 
+# These may follow a word (`Users@endblock`); the others may not (`me@import.io`).
+CLOSERS: Final = frozenset({"else", "endif", "endfor", "endblock", "endset"})
 _KEYWORDS = "|".join(sorted(ARGUMENT, key=len, reverse=True))
 _SCAN = re.compile(
     rf"""
       (?P<out>\{{\{{)
     | (?P<lit>@\{{\{{)
-    | (?<![\w@])@(?P<esc>@?)(?P<kw>{_KEYWORDS})(?![\w$])
+    | (?<!@)@(?P<esc>@?)(?P<kw>{_KEYWORDS})(?![\w$])
     | ^(?P<cmt>[ \t]*\#\#[^\n]*(?:\n|\Z))
     """,
     re.MULTILINE | re.VERBOSE,
@@ -314,6 +318,15 @@ def scan(source: Source) -> list[Chunk]:
             pending.append("@" + keyword)
             pos = found.end()
             continue
+        if (
+            keyword not in CLOSERS
+            and start != last_end  # right after another directive is fine: `@endset@if`
+            and start
+            and (text[start - 1].isalnum() or text[start - 1] == "_")
+        ):
+            pending.append(found.group())  # an e-mail address, not a directive
+            pos = found.end()
+            continue
         kind = ARGUMENT[keyword]
         end = found.end()
         tokens = []
@@ -342,6 +355,8 @@ def scan(source: Source) -> list[Chunk]:
             if pending:
                 pending[-1] = pending[-1][: len(pending[-1]) - (start - line_start)]
             end = line_end if eol == -1 else eol + 1
+        elif kind == LINE and end < len(text):
+            end += 1  # the line break that ends a condition belongs to the directive
         flush()
         chunks.append(DirectiveChunk(keyword, tuple(tokens), start, end))
         pos = last_end = end

@@ -22,14 +22,13 @@ components are loaded when used, editing any of them shows on the next render.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from ._compiler import CompiledTemplate, compile_template
 from ._context import Target
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 MAX_STRING_CACHE: Final = 256
 

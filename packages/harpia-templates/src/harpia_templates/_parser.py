@@ -246,7 +246,8 @@ class Parser:
     def d_endfor(self, chunk: DirectiveChunk) -> None:
         """``@endfor``."""
         frame = self.close(chunk, "for")
-        assert frame.chunk is not None and frame.iterable is not None
+        assert frame.chunk is not None
+        assert frame.iterable is not None
         key, value = frame.target
         node = For(key, value, frame.iterable, tuple(frame.body), frame.chunk.pos)
         self.stack[-1].body.append(node)

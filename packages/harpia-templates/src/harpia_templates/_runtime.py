@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import TemplateError
@@ -272,8 +272,10 @@ def _describe(obj: Any) -> str:
 
 def _is_number(value: Any) -> bool:
     kind = type(value)
-    return kind is int or kind is float or (
-        isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        kind is int
+        or kind is float
+        or (isinstance(value, int | float) and not isinstance(value, bool))
     )
 
 
@@ -284,9 +286,7 @@ def _check_int(value: Any) -> Any:
 
 
 def _operands(symbol: str, left: Any, right: Any) -> TemplateError:
-    return TemplateError(
-        f"'{symbol}' needs numbers, got {_describe(left)} and {_describe(right)}"
-    )
+    return TemplateError(f"'{symbol}' needs numbers, got {_describe(left)} and {_describe(right)}")
 
 
 def add(left: Any, right: Any) -> Any:
@@ -384,12 +384,12 @@ def iterate(context: RenderContext, value: Any) -> Iterable[Any]:
     """What ``@for item in value`` walks: items of a list, keys of a mapping."""
     if type(value) is list or type(value) is tuple:
         _charge(context, len(value))
-        return value  # type: ignore[no-any-return]
+        return value
     if value is None or value is MISSING:
         return ()
     if is_internal(value) or not isinstance(value, Iterable):
         raise TemplateError(f"cannot loop over {_describe(value)}")
-    if hasattr(value, "__len__"):
+    if isinstance(value, Sized):
         _charge(context, len(value))
     return value
 
