@@ -157,6 +157,8 @@ def tokenize(source: Source, pos: int, mode: str, opener: int) -> tuple[list[Tok
     match_token = _TOKEN.match
     while True:
         if pos >= size:
+            if mode == LINE and not stack:
+                return tokens, pos
             _unclosed(source, mode, opener, stack)
         char = text[pos]
         if not stack:
@@ -171,6 +173,9 @@ def tokenize(source: Source, pos: int, mode: str, opener: int) -> tuple[list[Tok
             if mode == LINE and char == "@":
                 raise _error(source, pos, "unexpected '@': a condition runs to the end of its line")
         found = match_token(text, pos)
+        if found is None and char == "@" and stack:
+            bracket, where = stack[-1]
+            raise _error(source, where, f"{bracket!r} is never closed")
         if found is None:
             if char == "@" and mode == "output":
                 raise _error(source, pos, "unexpected '@' inside '{{ }}' (is '}}' missing?)")
