@@ -164,17 +164,17 @@ def test_plugin_that_raises_is_reported_with_the_template_location(site: Site) -
 @pytest.mark.parametrize(
     ("source", "message", "column"),
     [
-        ("{{ 'a' - 1 }}", "'-' needs numbers, got a str and a int", 8),
+        ("{{ 'a' - 1 }}", "'-' needs numbers, got a str and an int", 8),
         ("{{ 1 / zero }}", "division by zero", 6),
         ("{{ 1 % zero }}", "modulo by zero", 6),
-        ("{{ {} + 1 }}", "cannot add a dict and a int", 7),
+        ("{{ {} + 1 }}", "cannot add a dict and an int", 7),
         ("{{ -'a' }}", "'-' needs a number", 4),
         ("{{ +'a' }}", "'+' needs a number", 4),
         ("{{ 1 < 'a' }}", "TypeError: '<' not supported", 6),
         ("x {{ json(s) }}", "plugin 'json' raised TypeError", 6),
-        ("@for x in 5\n@endfor", "cannot loop over a int", 1),
+        ("@for x in 5\n@endfor", "cannot loop over an int", 1),
         ("@for [k, v] in 5\n@endfor", "@for [key, value] needs an object or an array", 1),
-        ("@component('c', 5)", "props must be an object, got a int", 1),
+        ("@component('c', 5)", "props must be an object, got an int", 1),
         ("{{ generateNonce() }}", "generateNonce() has no nonce", 4),
     ],
 )

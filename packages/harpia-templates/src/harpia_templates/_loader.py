@@ -10,6 +10,10 @@ Path rules:
 - ``@import("x")`` is ``x<ext>`` next to the template that imports it (``../`` allowed);
 - ``generate("a/b")`` is ``a/b<ext>`` relative to the working directory.
 
+A template can only name files inside the views, layouts or components folders, or
+inside its own folder: ``@import("../../x")`` climbing out of them is a syntax error, so
+even a template from an untrusted source cannot read other files.
+
 The extension is added only when the name does not already end with it. Names of views
 and modules are checked (no absolute paths, no ``..``), since they may come from code
 that took them from a request.
@@ -82,6 +86,11 @@ class Loader:
         self.strict = strict
         self.cache: dict[str, CompiledTemplate] = {}
         self.strings: dict[str, CompiledTemplate] = {}
+        # Folders a template may read other templates from (with its own folder).
+        views = self.views.split("**")[0] if self.views else None
+        self.roots = tuple(
+            os.path.normpath(root) for root in (views, self.layouts, self.components) if root
+        )
 
     def _file(self, base: str, name: str) -> str:
         name = name if name.endswith(self.extension) else name + self.extension
@@ -134,10 +143,15 @@ class Loader:
     def resolver(self, folder: str) -> Callable[[str, str], Target]:
         """Resolve the names a template in ``folder`` uses."""
 
+        allowed = (*self.roots, folder)
+
         def resolve(kind: str, name: str) -> Target:
             _check_relative(f"{kind} name", name, parent_ok=True)
             base = {"layout": self.layouts, "component": self.components}.get(kind) or folder
-            return Target(kind, name, self._file(base, name))
+            path = self._file(base, name)
+            if not any(path.startswith(os.path.join(root, "")) for root in allowed):
+                raise ValueError(f"{kind} {name!r} is outside the template folders ({path})")
+            return Target(kind, name, path)
 
         return resolve
 

@@ -111,7 +111,8 @@ def _number_text(value: float) -> str:
 
 def to_str(value: Any) -> str:
     """The text of a value, JavaScript-style: ``None`` → ``""``, ``True`` → ``"true"``,
-    ``2.0`` → ``"2"``, ``[1, 2]`` → ``"1,2"``; not escaped."""
+    ``2.0`` → ``"2"``, ``[1, 2]`` → ``"1,2"``, an object without ``__str__`` →
+    ``"[object Name]"``, a function, class or module → ``""``; not escaped."""
     kind = type(value)
     if kind is str:
         return value  # type: ignore[no-any-return]
@@ -127,6 +128,11 @@ def to_str(value: Any) -> str:
         return str.__str__(value)
     if isinstance(value, list | tuple):
         return ",".join(map(to_str, value))
+    if is_internal(value):
+        return ""  # functions, classes, modules... are not template values
+    kind = type(value)
+    if kind.__str__ is object.__str__ and kind.__repr__ is object.__repr__:
+        return f"[object {kind.__name__}]"  # not Python's repr, which shows an address
     return str(value)
 
 
@@ -264,7 +270,8 @@ def _describe(obj: Any) -> str:
         return "null"
     if obj is MISSING:
         return "undefined"
-    return f"a {type(obj).__name__}"
+    name = type(obj).__name__
+    return f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name}"
 
 
 # -- operators ---------------------------------------------------------------------------
