@@ -193,7 +193,12 @@ def test_strict_loop_variables_and_sets_are_defined(render: Callable[..., str]) 
 def test_plugins_receive_values_and_their_output_is_escaped() -> None:
     engine = TemplateEngine()
     seen: list[Any] = []
-    engine.register_plugin("spy", lambda *args: seen.append(args) or "<x>")
+
+    def spy(*args: Any) -> str:
+        seen.append(args)
+        return "<x>"
+
+    engine.register_plugin("spy", spy)
     assert engine.render_string("{{ spy(1, 'a', [1], {k: true}, u.name) }}", {"u": {"name": "n"}})
     assert seen == [(1, "a", [1], {"k": True}, "n")]
     assert engine.render_string("{{ spy() }}") == "&lt;x&gt;"

@@ -130,9 +130,9 @@ def to_str(value: Any) -> str:
         return ",".join(map(to_str, value))
     if is_internal(value):
         return ""  # functions, classes, modules... are not template values
-    kind = type(value)
-    if kind.__str__ is object.__str__ and kind.__repr__ is object.__repr__:
-        return f"[object {kind.__name__}]"  # not Python's repr, which shows an address
+    cls: Any = type(value)
+    if cls.__str__ is object.__str__ and cls.__repr__ is object.__repr__:
+        return f"[object {cls.__name__}]"  # not Python's repr, which shows an address
     return str(value)
 
 
