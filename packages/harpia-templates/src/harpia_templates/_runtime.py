@@ -150,7 +150,10 @@ def escape(value: Any) -> str:
         return value
     if value is None:
         return ""
-    if type(value) is Markup:
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is Markup:
         return value
     return _escape_other(value)
 
