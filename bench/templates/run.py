@@ -125,7 +125,7 @@ def first_render(make: Any, runs: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="harpia-templates against Jinja2")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--number", type=int, default=100)
     parser.add_argument("--check", action="store_true", help="exit 1 if harpia is slower")
@@ -165,7 +165,7 @@ def main() -> int:
     print(
         f"Python {platform.python_version()}, Jinja2 {jinja2.__version__}, "
         f"{len(data['items'])} items, {len(html):,} bytes of HTML; µs per render "
-        f"(median of {args.runs} × {args.number})\n"
+        f"(median of {args.runs} runs of {args.number})\n"
     )
     print(f"| {'case':<44} | {'harpia':>8} | {'Jinja2':>8} | {'ratio':>5} |")
     print(f"|{'-' * 46}|{'-' * 9}:|{'-' * 9}:|{'-' * 6}:|")

@@ -154,7 +154,7 @@ def escape(value: Any) -> str:
     if kind is int:
         return int.__repr__(value)
     if kind is Markup:
-        return value
+        return value  # type: ignore[no-any-return]
     return _escape_other(value)
 
 
