@@ -21,7 +21,6 @@ from ._chain import Chain, handler_runner, render_exception
 from ._errors import HTTPError
 from ._response import Response
 from ._routing import Endpoint, Handler, Router, RouteRegistry
-from ._views import EngineSlot
 
 if TYPE_CHECKING:
     from ._request import Request
@@ -55,6 +54,8 @@ class Harpia(RouteRegistry):
         self.max_request_body_size = max_request_body_size
         self.logger = logging.getLogger("harpia")
         self.state: dict[str, Any] = {}
+        from ._views import EngineSlot
+
         self.engine = EngineSlot()  # res.render's template engine: engine.configure(app)
         self._router = Router()
         self._middlewares: list[tuple[str | None, Handler]] = []
