@@ -262,7 +262,9 @@ def test_nonce_provider_is_used_when_no_nonce_is_given() -> None:
 
     engine = TemplateEngine(nonce_provider=provider)
     assert engine.render_string("{{ generateNonce() }}") == "n1"
+    assert engine.render_string("{{ generateNonce() }} {{ generateNonce() }}") == "n2 n2"
     assert engine.render_string("{{ generateNonce() }}", nonce="given") == "given"
+    assert len(calls) == 2
     engine.set_nonce_provider(None)
     with pytest.raises(TemplateError, match="generateNonce\\(\\) has no nonce"):
         engine.render_string("{{ generateNonce() }}")

@@ -99,7 +99,9 @@ class RenderContext:
         return unknown
 
     def generate_nonce(self) -> str:
-        """``generateNonce()``: this render's nonce, else the provider's.
+        """``generateNonce()``: this render's nonce, else one from the provider, asked once
+        per render (every call in a render, layouts and components included, returns the
+        same nonce).
 
         Raises:
             TemplateError: neither a nonce nor a provider was given.
@@ -107,7 +109,8 @@ class RenderContext:
         if self.nonce is not None:
             return self.nonce
         if self.nonce_provider is not None:
-            return str(self.nonce_provider())
+            self.nonce = str(self.nonce_provider())
+            return self.nonce
         raise TemplateError(
             "generateNonce() has no nonce: render with nonce=... "
             "or give the engine a nonce provider (set_nonce_provider)"
