@@ -8,6 +8,7 @@ from harpia_store import Cache as Cache
 from harpia_store import MemoryStore as MemoryStore
 from harpia_store import RedisStore as RedisStore
 from harpia_store import Store as Store
+from harpia_templates import TemplateEngine as TemplateEngine
 
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
@@ -44,6 +45,7 @@ __all__ = (
     "Router",
     "Server",
     "Store",
+    "TemplateEngine",
     "TestClient",
     "TestResponse",
     "__version__",

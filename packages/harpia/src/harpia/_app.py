@@ -59,6 +59,9 @@ class Harpia(RouteRegistry):
         self.max_request_body_size = max_request_body_size
         self.logger = logging.getLogger("harpia")
         self.state: dict[str, Any] = {}
+        from ._views import EngineSlot
+
+        self.engine = EngineSlot()  # res.render's template engine: engine.configure(app)
         self._router = Router()
         self._middlewares: list[tuple[str | None, Handler]] = []
         self._global: tuple[Handler, ...] = ()

@@ -16,9 +16,10 @@ from ._cookies import ResponseCookies
 from ._headers import MutableHeaders, RawHeaders
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
+    from collections.abc import AsyncIterable, Mapping
 
     from ._request import Request
+    from ._views import ModuleRender
 
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
@@ -206,6 +207,22 @@ class Response:
 
         await send_file(self, path, content_type=content_type)
         return self
+
+    async def render(self, view: str, data: Mapping[str, Any] | None = None) -> Self:
+        """Render ``view`` with the app's template engine (``app.engine``) and send it as HTML.
+
+        Raises:
+            RuntimeError: the app has no engine (``engine.configure(app)``).
+        """
+        from ._views import engine_of
+
+        return self.html(await engine_of(self).render(self, view, data))
+
+    def module(self, name: str) -> ModuleRender:
+        """The views of module ``name``: ``await res.module("books").render("home", data)``."""
+        from ._views import ModuleRender
+
+        return ModuleRender(self, name)
 
     # -- for front ends --------------------------------------------------------------
 
