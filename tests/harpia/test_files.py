@@ -6,10 +6,13 @@ import os
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 
+import anyio
 import pytest
 
 import harpia as hp
 from harpia import Request, Response, TestClient
+from harpia._files import MAX_RANGES, parse_ranges
+from tests.support.byteranges import parse_byteranges
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -69,6 +72,15 @@ async def test_etag_changes_with_the_file(folder: Path, client: TestClient) -> N
         ("data.json", "application/json"),
         ("pic.png", "image/png"),
         ("blob.unknownext", "application/octet-stream"),
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("mod.MJS", "text/javascript; charset=utf-8"),
+        ("style.css", "text/css; charset=utf-8"),
+        ("font.woff2", "font/woff2"),
+        ("icon.svg", "image/svg+xml"),
+        ("prog.wasm", "application/wasm"),
+        ("archive.tar.gz", "application/gzip"),
+        ("archive.tar.bz2", "application/x-bzip2"),
+        ("noext", "application/octet-stream"),
     ],
 )
 async def test_content_type_from_the_name(folder: Path, name: str, expected: str) -> None:
@@ -141,7 +153,20 @@ async def test_unsatisfiable_range_is_416(client: TestClient, header: str) -> No
 
 
 @pytest.mark.parametrize(
-    "header", ["bytes=0-1,4-5", "items=0-4", "bytes=abc", "bytes=5-2", "bytes=", "bytes=1-x"]
+    "header",
+    [
+        "items=0-4",
+        "bytes=abc",
+        "bytes=5-2",
+        "bytes=",
+        "bytes=1-x",
+        "bytes=0-1,5-2",  # one invalid range spoils the header
+        "bytes=0 - 4",
+        "bytes=\u00b2-",  # a Unicode digit is not a digit here
+        "bytes=-",
+        "bytes 0-4",
+        ",".join(["bytes=0-0"] + [f"{i}-{i}" for i in range(2, 80, 2)]),  # too many ranges
+    ],
 )
 async def test_ignored_ranges_give_the_full_file(client: TestClient, header: str) -> None:
     res = await client.get("/f/data.txt").set("Range", header)
@@ -159,6 +184,15 @@ async def test_if_range(client: TestClient) -> None:
     old_date = formatdate(MTIME - 60, usegmt=True)
     older = await client.get("/f/data.txt").set({"Range": "bytes=0-1", "If-Range": old_date})
     assert (older.status, older.content) == (200, CONTENT)
+    # a date must match Last-Modified exactly (RFC 9110 13.1.5), a later one is not enough
+    later = formatdate(MTIME + 60, usegmt=True)
+    newer = await client.get("/f/data.txt").set({"Range": "bytes=0-1", "If-Range": later})
+    assert (newer.status, newer.content) == (200, CONTENT)
+    etag = full.headers["etag"]
+    tagged = await client.get("/f/data.txt").set({"Range": "bytes=2-3", "If-Range": etag})
+    assert (tagged.status, tagged.content) == (206, b"23")
+    weak = await client.get("/f/data.txt").set({"Range": "bytes=2-3", "If-Range": "W/" + etag})
+    assert (weak.status, weak.content) == (200, CONTENT)  # weak tags never match If-Range
 
 
 async def test_range_ignored_for_other_methods(client: TestClient) -> None:
@@ -209,3 +243,110 @@ async def test_empty_file(folder: Path) -> None:
     res = await client.get("/f/empty.txt")
     assert (res.status, res.content, res.headers["content-length"]) == (200, b"", "0")
     assert (await client.get("/f/empty.txt").set("Range", "bytes=-5")).status == 416
+
+
+@pytest.mark.parametrize(
+    ("header", "parts"),
+    [
+        ("bytes=0-1,4-5", [(0, 1), (4, 5)]),
+        ("bytes=10-12, 0-1", [(10, 12), (0, 1)]),  # the order asked for is kept
+        ("bytes=0-1,-2", [(0, 1), (18, 19)]),
+        ("bytes=0-0,5-5,19-", [(0, 0), (5, 5), (19, 19)]),
+        ("bytes=0-1,,4-5,", [(0, 1), (4, 5)]),  # empty list elements are allowed
+        ("bytes=0-1,50-60,4-5", [(0, 1), (4, 5)]),  # unsatisfiable ones are dropped
+    ],
+)
+async def test_several_ranges_are_multipart(
+    client: TestClient, header: str, parts: list[tuple[int, int]]
+) -> None:
+    res = await client.get("/f/data.txt").set("Range", header)
+    assert res.status == 206
+    assert "content-range" not in res.headers
+    assert res.headers["content-length"] == str(len(res.content))
+    got = parse_byteranges(res.headers["content-type"], res.content)
+    assert [(p.content_type, p.content_range, p.data) for p in got] == [
+        ("text/plain; charset=utf-8", f"bytes {a}-{b}/20", CONTENT[a : b + 1]) for a, b in parts
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-4,2-8", "bytes 0-8/20"),  # overlapping
+        ("bytes=5-9,0-4", "bytes 0-9/20"),  # adjacent
+        ("bytes=0-5,0-5,0-5,0-5", "bytes 0-5/20"),  # the same range many times
+        ("bytes=-5,10-", "bytes 10-19/20"),
+    ],
+)
+async def test_overlapping_ranges_are_coalesced(
+    client: TestClient, header: str, expected: str
+) -> None:
+    res = await client.get("/f/data.txt").set("Range", header)
+    assert res.status == 206
+    assert res.headers["content-range"] == expected
+    first, last = (int(n) for n in expected.split(" ")[1].split("/")[0].split("-"))
+    assert res.content == CONTENT[first : last + 1]
+
+
+async def test_multipart_boundary_is_fresh_and_head_has_its_length(client: TestClient) -> None:
+    one = await client.get("/f/data.txt").set("Range", "bytes=0-1,4-5")
+    two = await client.get("/f/data.txt").set("Range", "bytes=0-1,4-5")
+    assert one.headers["content-type"] != two.headers["content-type"]
+    head = await client.head("/f/data.txt").set("Range", "bytes=0-1,4-5")
+    assert (head.status, head.content) == (206, b"")
+    assert head.headers["content-length"] == one.headers["content-length"]
+    assert head.headers["content-type"].startswith("multipart/byteranges; boundary=")
+
+
+async def test_multipart_of_a_large_file_is_streamed(folder: Path) -> None:
+    big = os.urandom(900 * 1024)
+    (folder / "big.bin").write_bytes(big)
+    client = TestClient(file_app(folder))
+    ranges = [(0, 99), (300_000, 700_000), (900 * 1024 - 10, 900 * 1024 - 1)]
+    header = "bytes=" + ",".join(f"{a}-{b}" for a, b in ranges)
+    res = await client.get("/f/big.bin").set("Range", header)
+    assert res.status == 206
+    assert res.response is not None
+    assert res.response.body_stream is not None
+    assert res.headers["content-length"] == str(len(res.content))
+    parts = parse_byteranges(res.headers["content-type"], res.content)
+    assert [p.data for p in parts] == [big[a : b + 1] for a, b in ranges]
+    assert {p.content_type for p in parts} == {"application/octet-stream"}
+
+
+def test_parse_ranges_limits() -> None:
+    assert parse_ranges("bytes=" + "9" * 5000 + "-", 100) == []  # no 4,300-digit int()
+    assert parse_ranges("bytes=0-" + "9" * 5000, 100) == [(0, 99)]
+    assert parse_ranges("bytes=-" + "9" * 5000, 100) == [(0, 99)]
+    assert parse_ranges("bytes=" + "0" * 40 + "7-8", 100) == [(7, 8)]
+    ok = "bytes=" + ",".join(f"{i * 3}-{i * 3}" for i in range(MAX_RANGES))
+    assert parse_ranges(ok, 1000) is not None
+    assert parse_ranges(ok + ",999-999", 1000) is None
+    assert parse_ranges("BYTES = 1-2", 10) == [(1, 2)]
+    assert parse_ranges("bytes=0-0", 0) == []
+
+
+async def test_conditionals_only_for_get_and_head(client: TestClient) -> None:
+    etag = (await client.get("/f/data.txt")).headers["etag"]
+    res = await client.post("/f/data.txt").set("If-None-Match", etag)
+    assert (res.status, res.content) == (200, CONTENT)
+
+
+async def test_status_set_before_file_is_kept(folder: Path) -> None:
+    app = hp.harpia()
+
+    async def handler(req: Request, res: Response) -> None:
+        await res.status(203).file(folder / "data.txt")
+
+    app.get("/", handler)
+    res = await TestClient(app).get("/")
+    assert (res.status, res.content) == (203, CONTENT)
+
+
+async def test_fifo_is_not_served(folder: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(folder / "pipe")
+    with anyio.fail_after(5):  # opening a FIFO for reading must not wait for a writer
+        res = await TestClient(file_app(folder)).get("/f/pipe")
+    assert res.status == 404

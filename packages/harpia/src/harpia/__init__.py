@@ -9,9 +9,11 @@ from harpia_store import Cache as Cache
 from harpia_store import MemoryStore as MemoryStore
 from harpia_store import RedisStore as RedisStore
 from harpia_store import Store as Store
+from harpia_templates import TemplateEngine as TemplateEngine
 
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
+from ._cors import CorsOptions as CorsOptions
 from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
@@ -29,6 +31,7 @@ from ._version import __version__ as __version__
 __all__ = (
     "Cache",
     "ClientDisconnected",
+    "CorsOptions",
     "HTTPError",
     "Harpia",
     "Headers",
@@ -44,6 +47,7 @@ __all__ = (
     "SecurityHeaders",
     "Server",
     "Store",
+    "TemplateEngine",
     "TestClient",
     "TestResponse",
     "__version__",

@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._chain import Chain, handler_runner, render_exception
+from ._cors import CorsPolicy, CorsTable
 from ._errors import HTTPError
 from ._response import Response
 from ._routing import Endpoint, Handler, Router, RouteRegistry
+from ._static import StaticFiles, StaticMount
 
 if TYPE_CHECKING:
+    import os
+
     from harpia_shield import SecurityHeaders, Shield
 
+    from ._cors import CorsOptions
     from ._request import Request
     from ._shield import AppShield
 
@@ -57,6 +62,9 @@ class Harpia(RouteRegistry):
         self.max_request_body_size = max_request_body_size
         self.logger = logging.getLogger("harpia")
         self.state: dict[str, Any] = {}
+        from ._views import EngineSlot
+
+        self.engine = EngineSlot()  # res.render's template engine: engine.configure(app)
         self._router = Router()
         self._middlewares: list[tuple[str | None, Handler]] = []
         self._global: tuple[Handler, ...] = ()
@@ -67,6 +75,8 @@ class Harpia(RouteRegistry):
         self._shutdown: list[Hook] = []
         self._started = False
         self._version = -1
+        self._cors: CorsTable | None = None
+        self._static: StaticFiles | None = None
         self._shield: AppShield | None = None
 
     def __repr__(self) -> str:
@@ -128,6 +138,53 @@ class Harpia(RouteRegistry):
 
         self._shield = make_shield(options, **kwargs)
         return self._shield.shield
+
+    def cors(
+        self,
+        options: CorsOptions | Mapping[str, Any] | None = None,
+        path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Answer CORS for every path (``path=None``) or for ``path`` and below.
+
+        ``options`` (a ``CorsOptions`` dict, or keyword arguments) are described in the
+        README; several path-scoped configurations may coexist (the longest matching path
+        wins) and calling again for the same path replaces its configuration.
+
+        Raises:
+            ValueError: an unknown option or an invalid value.
+            TypeError: an option of the wrong type.
+        """
+        policy = CorsPolicy({**(options or {}), **kwargs})
+        if self._cors is None:
+            self._cors = CorsTable()
+        self._cors.add(policy, path)
+
+    def static(
+        self,
+        directory: str | os.PathLike[str],
+        url_path: str = "/",
+        *,
+        index: str | None = "index.html",
+        max_age: int = 0,
+        dotfiles: bool = False,
+    ) -> None:
+        """Serve the files of ``directory`` under ``url_path`` (GET and HEAD).
+
+        Routes win over files; a missing file falls through to the next mount, then to the
+        404. Files get a content type from their extension, ``ETag``/``Last-Modified``
+        (304), byte ranges (206, 416) and ``Cache-Control: public, max-age=<max_age>``.
+        A folder answers with its ``index`` file (``None``: 404). Nothing outside the
+        folder is ever served, and names starting with ``.`` only with ``dotfiles=True``.
+
+        Raises:
+            ValueError: ``directory`` is not an existing folder, or an invalid argument.
+            TypeError: an argument of the wrong type.
+        """
+        mount = StaticMount(directory, url_path, index=index, max_age=max_age, dotfiles=dotfiles)
+        if self._static is None:
+            self._static = StaticFiles()
+        self._static.add(mount)
 
     def on_startup(self, fn: Hook) -> Hook:
         """Run ``fn`` (sync or async) before the first request; usable as a decorator."""
@@ -192,27 +249,31 @@ class Harpia(RouteRegistry):
             request.trust_proxy = self.trust_proxy
         res = Response()
         res.request = request
+        cors = self._cors.lookup(request.path) if self._cors is not None else None
         shield = self._shield
         if shield is not None:
             shield_headers = shield.start(request) if shield.use_nonce else shield.raw
         try:
-            middlewares = (
-                self._middlewares_for(request.path) if self._has_prefixed else self._global
-            )
-            method = request.method
-            if method == "POST":
-                method = await self._override(request)
-            terminal = self._route(request, method)
-            if middlewares:
-                await Chain(middlewares, terminal)(request, res)
-            else:
-                await terminal(request, res)
+            if cors is None or not cors.preflight(request, res):  # preflights skip routing
+                middlewares = (
+                    self._middlewares_for(request.path) if self._has_prefixed else self._global
+                )
+                method = request.method
+                if method == "POST":
+                    method = await self._override(request)
+                terminal = self._route(request, method)
+                if middlewares:
+                    await Chain(middlewares, terminal)(request, res)
+                else:
+                    await terminal(request, res)
         except Exception as exc:
             render_exception(request, res, exc)
         if not res.sent:
             if not res.status_set:
                 res.status_code = 204
             res.sent = True
+        if cors is not None:
+            cors.apply(request, res)  # on error responses too
         if shield is not None:
             shield.finish(res, shield_headers)
         if request.method == "HEAD":
@@ -255,14 +316,18 @@ class Harpia(RouteRegistry):
         self, request: Request, method: str
     ) -> Callable[[Request, Response], Awaitable[None]]:
         allowed = self._router.allowed_methods(request.raw_path)
-        if allowed:
-            return _method_not_allowed(allowed)
         handler = self._not_found
-        if handler is not None and (
+        if allowed:
+            fallback = _method_not_allowed(allowed)
+        elif handler is not None and (
             self._not_found_methods is None or method in self._not_found_methods
         ):
-            return handler_runner(handler)
-        return _not_found
+            fallback = handler_runner(handler)
+        else:
+            fallback = _not_found
+        if self._static is not None and method in ("GET", "HEAD"):
+            return self._static.runner(fallback)  # files before the 405/404
+        return fallback
 
     # -- servers ------------------------------------------------------------------------
 

@@ -1,22 +1,32 @@
 """Cookies: parsing the request's ``Cookie`` header and serialising ``Set-Cookie``.
 
-Values are percent-encoded when they hold anything outside RFC 6265's cookie-octets
-(spaces, ``;``, ``,``, quotes, backslash, non-ASCII, control characters) and decoded on
-read, so any string round-trips. Names must be RFC 7230 tokens.
+A value holding ``;`` or a control character (CR, LF, NUL, tab…) is refused with a
+``ValueError``: it is almost always a bug (a header or a second cookie smuggled into the
+value). Anything else outside RFC 6265's cookie-octets (spaces, ``,``, quotes, backslash,
+``%``, non-ASCII) is percent-encoded and decoded on read, so such values round-trip.
+Names must be RFC 7230 tokens. Attribute values are
+checked (``Path`` starts with ``/`` and is printable ASCII without ``;``, ``Domain`` is a
+host name), the ``__Secure-`` and ``__Host-`` name prefixes get the attributes browsers
+require of them, and a cookie longer than browsers keep (4096 bytes for name and value)
+is refused: every mistake is a ``ValueError`` naming the cookie, never a broken header.
+Incoming headers are parsed pair by pair: a broken pair is skipped, the others kept.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Literal
 from urllib.parse import quote, unquote
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" would allow "\n"
 # cookie-octet minus "%" (kept for our own encoding): %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 _SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
-_ATTRIBUTE = re.compile(r"^[^\x00-\x1f\x7f;]*$")
+_BAD_VALUE = re.compile(r"[;\x00-\x1f\x7f]")  # search: ";" or a control character
+_PATH = re.compile(r"/[\x20-\x3a\x3c-\x7e]*")  # printable ASCII but ";"
+_DOMAIN = re.compile(r"\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")  # a host name or an IP
+MAX_COOKIE_SIZE = 4096  # name + value, the size browsers are required to keep
 
 SameSite = Literal["Strict", "Lax", "None"]
 
@@ -27,7 +37,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
         name = name.strip()
-        if not sep or not _TOKEN.match(name):
+        if not sep or not _TOKEN.fullmatch(name):
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -38,15 +48,42 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 
 def check_cookie_name(name: str) -> str:
     """Return ``name`` if it is a valid cookie name; raise ``ValueError`` otherwise."""
-    if not isinstance(name, str) or not _TOKEN.match(name):
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise ValueError(f"invalid cookie name {name!r}: must be an RFC 7230 token")
     return name
 
 
-def _attribute(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _ATTRIBUTE.match(value):
-        raise ValueError(f"invalid cookie {what} {value!r}: no ';' or control characters")
-    return value
+def _check_path(name: str, path: str) -> str:
+    if not isinstance(path, str) or not _PATH.fullmatch(path):
+        raise ValueError(
+            f"invalid path {path!r} for cookie {name!r}: it must start with '/' and hold "
+            f"printable ASCII only, no ';'"
+        )
+    return path
+
+
+def _check_domain(name: str, domain: str) -> str:
+    if not isinstance(domain, str) or len(domain) > 253 or not _DOMAIN.fullmatch(domain):
+        raise ValueError(f"invalid domain {domain!r} for cookie {name!r}: not a host name")
+    return domain
+
+
+def _check_prefix(name: str, path: str | None, domain: str | None, secure: bool) -> None:
+    lower = name.lower()
+    if lower.startswith(("__secure-", "__host-")) and not secure:
+        raise ValueError(f"cookie {name!r}: a __Secure-/__Host- name needs secure=True")
+    if lower.startswith("__host-") and (path != "/" or domain is not None):
+        raise ValueError(f"cookie {name!r}: a __Host- name needs path='/' and no domain")
+
+
+def _seconds(name: str, max_age: int | timedelta) -> int:
+    if isinstance(max_age, timedelta):
+        return max(0, int(max_age.total_seconds()))
+    if isinstance(max_age, bool) or not isinstance(max_age, int):
+        raise TypeError(
+            f"max_age of cookie {name!r} must be an int of seconds or a timedelta, got {max_age!r}"
+        )
+    return max(0, max_age)  # Max-Age <= 0 means "expire now"; the grammar has no minus
 
 
 def serialise_cookie(
@@ -55,7 +92,7 @@ def serialise_cookie(
     *,
     path: str | None = "/",
     domain: str | None = None,
-    max_age: int | None = None,
+    max_age: int | timedelta | None = None,
     expires: datetime | None = None,
     http_only: bool = False,
     secure: bool = False,
@@ -64,30 +101,44 @@ def serialise_cookie(
     """Build a ``Set-Cookie`` header value.
 
     Raises:
-        ValueError: an invalid name, attribute or ``same_site``.
-        TypeError: ``value`` is not a ``str`` or ``max_age`` not an ``int``.
+        ValueError: an invalid name, a value with ``;`` or a control character, an
+            invalid attribute or ``same_site``, a prefix rule broken, or a cookie over
+            ``MAX_COOKIE_SIZE`` bytes.
+        TypeError: ``value`` is not a ``str``, ``max_age`` not an ``int``/``timedelta``,
+            ``expires`` not a ``datetime``.
     """
     check_cookie_name(name)
     if not isinstance(value, str):
-        raise TypeError(f"cookie value must be str, got {type(value).__name__}")
-    parts = [f"{name}={quote(value, safe=_SAFE)}"]
+        raise TypeError(f"value of cookie {name!r} must be str, got {type(value).__name__}")
+    if _BAD_VALUE.search(value):
+        raise ValueError(
+            f"value of cookie {name!r} must not contain ';' or control characters: {value!r}"
+        )
+    encoded = quote(value, safe=_SAFE)
+    if len(name) + len(encoded) > MAX_COOKIE_SIZE:
+        raise ValueError(
+            f"cookie {name!r} is {len(name) + len(encoded)} bytes once encoded; browsers "
+            f"drop cookies over {MAX_COOKIE_SIZE}"
+        )
+    parts = [f"{name}={encoded}"]
     if path is not None:
-        parts.append(f"Path={_attribute(path, 'path')}")
+        parts.append(f"Path={_check_path(name, path)}")
     if domain is not None:
-        parts.append(f"Domain={_attribute(domain, 'domain')}")
+        parts.append(f"Domain={_check_domain(name, domain)}")
     if max_age is not None:
-        if isinstance(max_age, bool) or not isinstance(max_age, int):
-            raise TypeError(f"cookie max_age must be an int of seconds, got {max_age!r}")
-        parts.append(f"Max-Age={max_age}")
+        parts.append(f"Max-Age={_seconds(name, max_age)}")
     if expires is not None:
         if not isinstance(expires, datetime):
-            raise TypeError(f"cookie expires must be a datetime, got {expires!r}")
+            raise TypeError(f"expires of cookie {name!r} must be a datetime, got {expires!r}")
         when = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
         parts.append(f"Expires={format_datetime(when.astimezone(UTC), usegmt=True)}")
     if same_site is not None:
         if same_site not in ("Strict", "Lax", "None"):
-            raise ValueError(f"cookie same_site must be 'Strict', 'Lax' or 'None': {same_site!r}")
+            raise ValueError(
+                f"same_site of cookie {name!r} must be 'Strict', 'Lax' or 'None': {same_site!r}"
+            )
         secure = secure or same_site == "None"  # browsers drop SameSite=None without Secure
+    _check_prefix(name, path, domain, secure)
     if http_only:
         parts.append("HttpOnly")
     if secure:
@@ -102,7 +153,9 @@ class RequestCookies:
 
     __slots__ = ("_cookies",)
 
-    def __init__(self, header: str | None) -> None:
+    def __init__(self, header: str | list[str] | None) -> None:
+        if isinstance(header, list):  # several Cookie fields: one list, in order
+            header = "; ".join(header)
         self._cookies = parse_cookie_header(header) if header else {}
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -135,13 +188,29 @@ class ResponseCookies:
         *,
         path: str | None = "/",
         domain: str | None = None,
-        max_age: int | None = None,
+        max_age: int | timedelta | None = None,
         expires: datetime | None = None,
         http_only: bool = False,
         secure: bool = False,
         same_site: SameSite | None = None,
     ) -> None:
-        """Set cookie ``name``; setting it again (same path and domain) replaces it."""
+        """Set cookie ``name``; setting it again (same path and domain) replaces it.
+
+        Args:
+            name: An RFC 7230 token.
+            value: Any string (encoded when needed, decoded by ``req.cookies``).
+            path: ``Path`` (``None``: no attribute, the browser's default).
+            domain: ``Domain`` (``None``: this host only).
+            max_age: Lifetime in seconds (or a ``timedelta``); ``0`` expires it now.
+            expires: Expiry date (a naive datetime is taken as UTC).
+            http_only: Hide the cookie from JavaScript.
+            secure: Send it over HTTPS only.
+            same_site: ``"Strict"``, ``"Lax"`` or ``"None"`` (which forces ``secure``).
+
+        Raises:
+            ValueError: an invalid name or option (see ``serialise_cookie``).
+            TypeError: an option of the wrong type.
+        """
         header = serialise_cookie(
             name,
             value,
@@ -156,9 +225,19 @@ class ResponseCookies:
         self._headers[(name, path, domain)] = header
 
     def delete(self, name: str, *, path: str | None = "/", domain: str | None = None) -> None:
-        """Tell the browser to drop cookie ``name`` (empty value, expired)."""
+        """Tell the browser to drop cookie ``name`` (empty value, expired).
+
+        ``path`` and ``domain`` must be those the cookie was set with.
+        """
+        prefixed = isinstance(name, str) and name.lower().startswith(("__secure-", "__host-"))
         header = serialise_cookie(
-            name, "", path=path, domain=domain, max_age=0, expires=datetime(1970, 1, 1, tzinfo=UTC)
+            name,
+            "",
+            path=path,
+            domain=domain,
+            max_age=0,
+            expires=datetime(1970, 1, 1, tzinfo=UTC),
+            secure=prefixed,  # browsers ignore a prefixed Set-Cookie without Secure
         )
         self._headers[(name, path, domain)] = header
 

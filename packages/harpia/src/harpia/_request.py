@@ -136,7 +136,7 @@ class Request:
     def cookies(self) -> RequestCookies:
         """The request's cookies (``get(name)``, ``get_all()``)."""
         if self._cookies is None:
-            self._cookies = RequestCookies(self.headers.get("cookie"))
+            self._cookies = RequestCookies(self.headers.getall("cookie"))
         return self._cookies
 
     @property

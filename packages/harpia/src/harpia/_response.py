@@ -16,9 +16,10 @@ from ._cookies import ResponseCookies
 from ._headers import MutableHeaders, RawHeaders
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
+    from collections.abc import AsyncIterable, Mapping
 
     from ._request import Request
+    from ._views import ModuleRender
 
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
@@ -197,8 +198,9 @@ class Response:
     async def file(self, path: str | Any, *, content_type: str | None = None) -> Self:
         """Send a file with its content type, ``ETag``, ``Last-Modified`` and ranges.
 
-        Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and a
-        single ``Range`` (206, or 416 when unsatisfiable; ``If-Range`` honoured).
+        Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and
+        byte ranges (206, ``multipart/byteranges`` for several, 416 when unsatisfiable;
+        ``If-Range`` honoured) — the same code as static files.
 
         Raises:
             HTTPError: 404 when the file does not exist or is not a regular file.
@@ -207,6 +209,22 @@ class Response:
 
         await send_file(self, path, content_type=content_type)
         return self
+
+    async def render(self, view: str, data: Mapping[str, Any] | None = None) -> Self:
+        """Render ``view`` with the app's template engine (``app.engine``) and send it as HTML.
+
+        Raises:
+            RuntimeError: the app has no engine (``engine.configure(app)``).
+        """
+        from ._views import engine_of
+
+        return self.html(await engine_of(self).render(self, view, data))
+
+    def module(self, name: str) -> ModuleRender:
+        """The views of module ``name``: ``await res.module("books").render("home", data)``."""
+        from ._views import ModuleRender
+
+        return ModuleRender(self, name)
 
     # -- for front ends --------------------------------------------------------------
 

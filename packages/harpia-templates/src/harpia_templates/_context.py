@@ -1,0 +1,172 @@
+"""The render context: what one ``render()`` call shares with every template it runs.
+
+A compiled template is a plain function ``root(context, data, out, blocks)``. The context
+carries what is per render, never global: the plugins, the nonce that ``generateNonce()``
+returns (so two concurrent requests never see each other's), the loop budget, and the
+include depth; and it loads the layouts, imports and components a template names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+from ._errors import TemplateError, TemplateNotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ._compiler import CompiledTemplate
+
+EMPTY_BLOCKS: dict[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A template that a directive names, resolved when the naming template is compiled.
+
+    Attributes:
+        kind: ``"layout"``, ``"import"`` or ``"component"``.
+        name: The name as written.
+        path: The file it resolves to.
+    """
+
+    kind: str
+    name: str
+    path: str
+
+
+class TemplateSource(Protocol):
+    """Where a render context gets compiled templates from (the engine's loader)."""
+
+    def get(self, path: str) -> CompiledTemplate | None:
+        """The compiled template at ``path``, or None when there is no such file."""
+        ...
+
+
+class RenderContext:
+    """State shared by one render and every layout and component it pulls in.
+
+    Args:
+        loader: Loads compiled templates by path.
+        plugins: Name → callable, for ``name(...)`` calls in templates.
+        max_iterations: Loop iterations allowed in this render (all loops together).
+        max_depth: How deep layouts, imports and components may nest.
+        nonce: What ``generateNonce()`` returns during this render, if given.
+        nonce_provider: Called by ``generateNonce()`` when no ``nonce`` was given.
+    """
+
+    __slots__ = (
+        "budget",
+        "depth",
+        "loader",
+        "max_depth",
+        "max_iterations",
+        "nonce",
+        "nonce_provider",
+        "plugins",
+    )
+
+    def __init__(
+        self,
+        loader: TemplateSource,
+        plugins: Mapping[str, Callable[..., Any]],
+        *,
+        max_iterations: int,
+        max_depth: int,
+        nonce: str | None = None,
+        nonce_provider: Callable[[], str] | None = None,
+    ) -> None:
+        self.loader = loader
+        self.plugins = plugins
+        self.budget = max_iterations
+        self.max_iterations = max_iterations
+        self.depth = 0
+        self.max_depth = max_depth
+        self.nonce = nonce
+        self.nonce_provider = nonce_provider
+
+    def plugin(self, name: str) -> Callable[..., Any]:
+        """The plugin ``name``; an unknown one fails when (and where) it is called."""
+        function = self.plugins.get(name)
+        if function is not None:
+            return function
+        known = ", ".join(sorted(self.plugins)) or "none"
+
+        def unknown(*args: Any) -> NoReturn:
+            raise TemplateError(f"unknown plugin {name!r} (registered plugins: {known})")
+
+        return unknown
+
+    def generate_nonce(self) -> str:
+        """``generateNonce()``: this render's nonce, else one from the provider, asked once
+        per render (every call in a render, layouts and components included, returns the
+        same nonce).
+
+        Raises:
+            TemplateError: neither a nonce nor a provider was given.
+        """
+        if self.nonce is not None:
+            return self.nonce
+        if self.nonce_provider is not None:
+            self.nonce = str(self.nonce_provider())
+            return self.nonce
+        raise TemplateError(
+            "generateNonce() has no nonce: render with nonce=... "
+            "or give the engine a nonce provider (set_nonce_provider)"
+        )
+
+    def undefined(self, name: str) -> NoReturn:
+        """Strict mode: a name that is neither data, a loop variable nor an ``@set`` local."""
+        raise TemplateError(f"{name!r} is undefined")
+
+    def load(self, target: Target) -> CompiledTemplate:
+        """The compiled template ``target`` names.
+
+        Raises:
+            TemplateNotFound: the file does not exist.
+            TemplateError: templates nest deeper than ``max_depth``.
+        """
+        if self.depth >= self.max_depth:
+            raise TemplateError(
+                f"templates nested more than {self.max_depth} deep at {target.kind} "
+                f"{target.name!r} (does it include itself?)"
+            )
+        template = self.loader.get(target.path)
+        if template is None:
+            raise TemplateNotFound(
+                f"{target.kind} {target.name!r} not found: {target.path} does not exist",
+                path=target.path,
+            )
+        return template
+
+    def include(self, target: Target, props: dict[str, Any], out: list[str]) -> None:
+        """``@import`` / ``@component``: render ``target`` with ``props`` into ``out``."""
+        template = self.load(target)
+        self.depth += 1
+        template.function(self, props, out, EMPTY_BLOCKS)
+        self.depth -= 1
+
+    def layout(
+        self,
+        target: Target,
+        data: Mapping[str, Any],
+        params: dict[str, Any],
+        blocks: dict[str, str],
+        inherited: dict[str, str],
+        out: list[str],
+    ) -> None:
+        """``@layout``: render ``target`` with the data, the params and the blocks.
+
+        The layout sees the render data with the ``@layout`` params on top. It yields the
+        blocks of the template that names it; blocks that template inherited from its own
+        child pass through unless it redefines them.
+        """
+        template = self.load(target)
+        merged = dict(data)
+        merged.update(params)
+        if inherited:
+            blocks = {**inherited, **blocks}
+        self.depth += 1
+        template.function(self, merged, out, blocks)
+        self.depth -= 1
