@@ -1,8 +1,9 @@
 """A real browser obeys the nonce: headless Chromium against the native server on loopback.
 
-The page has a ``<script nonce=...>`` that writes into the DOM, and reflects the ``q``
-query parameter unescaped (a deliberate XSS hole): an injected ``<script>`` without the
-nonce, and one with a wrong nonce. ``chromium --dump-dom`` prints the DOM after the
+The page is rendered by harpia-templates: a ``<script nonce="{{ generateNonce() }}">``
+that writes into the DOM, and the ``q`` query parameter output with ``raw()`` (a
+deliberate XSS hole): an injected ``<script>`` without the nonce, and one with a wrong
+nonce. ``chromium --dump-dom`` prints the DOM after the
 scripts ran, so the test reads back which of them executed. A control run without the
 shield shows that the same page runs every script, i.e. the blocking comes from the CSP.
 
@@ -23,6 +24,7 @@ import pytest
 
 from harpia import Request, Response, harpia
 from harpia._server import Server
+from harpia_templates import TemplateEngine
 from tests.support.redis_server import in_ci
 
 if TYPE_CHECKING:
@@ -50,20 +52,30 @@ def chromium_binary() -> str:
     pytest.skip(message)
 
 
-def make_app(shielded: bool) -> Harpia:
+PAGE = """<!doctype html><html><body>
+<p id="ok">not run</p><p id="evil">not run</p><p id="forged">not run</p>
+<script nonce="{{ generateNonce() }}">
+document.getElementById("ok").textContent = "nonce ran";
+</script>
+{{ raw(q) }}
+</body></html>
+"""
+
+
+def make_app(shielded: bool, views: Path) -> Harpia:
     app = harpia()
+    views.mkdir()
+    (views / "page.html").write_text(PAGE)
+    engine = TemplateEngine({"views": str(views)}, view_name=None)
     if shielded:
         app.shield(use_nonce=True)
+    else:  # the same template needs a nonce; any value, there is no policy to match
+        engine.set_nonce_provider(lambda: "unused")
+    engine.configure(app)
 
     @app.get("/page")
-    def page(req: Request, res: Response) -> None:
-        res.html(
-            "<!doctype html><html><body>"
-            '<p id="ok">not run</p><p id="evil">not run</p><p id="forged">not run</p>'
-            f'<script nonce="{req.nonce or ""}">'
-            'document.getElementById("ok").textContent = "nonce ran";</script>'
-            f"{req.query.get('q') or ''}</body></html>"
-        )
+    async def page(req: Request, res: Response) -> None:
+        await res.render("page", {"q": req.query.get("q") or ""})
 
     return app
 
@@ -100,7 +112,7 @@ def text_of(dom: str, element: str) -> str:
 @pytest.mark.parametrize("shielded", [True, False], ids=["shield", "no-shield"])
 async def test_only_the_script_with_the_requests_nonce_runs(shielded: bool, tmp_path: Path) -> None:
     binary = chromium_binary()
-    server = Server(make_app(shielded), port=0, hostname="127.0.0.1")
+    server = Server(make_app(shielded, tmp_path / "views"), port=0, hostname="127.0.0.1")
     async with anyio.create_task_group() as group:
         port = await group.start(server.serve)
         try:
