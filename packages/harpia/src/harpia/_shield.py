@@ -24,10 +24,13 @@ if TYPE_CHECKING:
     from ._response import Response
 
 
+_MAX_CLEAR = 256  # bound on remembered names (handlers could invent names per request)
+
+
 class AppShield:
     """A ``Shield`` as the app applies it: ``start`` before the pipeline, ``finish`` after."""
 
-    __slots__ = ("_watch", "raw", "shield", "use_nonce")
+    __slots__ = ("_clear", "_watch", "raw", "shield", "use_nonce")
 
     def __init__(self, shield: Shield) -> None:
         self.shield = shield
@@ -35,6 +38,9 @@ class AppShield:
         self.raw = shield.raw_headers()
         """The headers without a nonce, shared by every response: never mutated."""
         self._watch = shield.header_names | shield.remove
+        # Header names, as handlers spell them, known to be neither sent nor removed by the
+        # shield: most responses set only such names, found here without a lower().
+        self._clear: set[str] = set()
 
     def start(self, request: Request) -> RawHeaders:
         """Give ``request`` its nonce; the headers it will get (``use_nonce`` only: else
@@ -44,11 +50,14 @@ class AppShield:
 
     def finish(self, res: Response, raw: RawHeaders) -> None:
         """Attach ``raw`` to ``res``, but for the names the handler set; drop removed ones."""
-        watch = self._watch
+        clear = self._clear
         for name, _ in res.headers._items:  # the list itself: no iterator call per request
-            if name.lower() in watch:
-                raw = self._merge(res, raw)
-                break
+            if name not in clear:
+                if name.lower() in self._watch:
+                    raw = self._merge(res, raw)
+                    break
+                if len(clear) < _MAX_CLEAR:
+                    clear.add(name)
         res.raw_extra = raw
 
     def _merge(self, res: Response, raw: RawHeaders) -> RawHeaders:
