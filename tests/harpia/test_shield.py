@@ -198,3 +198,27 @@ def test_invalid_options_fail_at_app_shield() -> None:
 
 def test_security_headers_is_exported_from_harpia() -> None:
     assert harpia.SecurityHeaders is SecurityHeaders
+
+
+async def test_many_invented_header_names_do_not_grow_memory_or_hide_overrides() -> None:
+    app = harpia.harpia()
+    shield = app.shield()
+
+    @app.get("/h/:n")
+    def invented(req: Request, res: Response) -> None:
+        res.header(f"X-Made-Up-{req.params['n']}", "1").header("Content-Type", "text/plain")
+        if req.params["n"] == "last":
+            res.header("X-Frame-Options", "DENY").header("x-powered-by", "me")
+        res.send("x")
+
+    client = TestClient(app)
+    for n in range(400):
+        res = await client.get(f"/h/{n}").execute()
+        assert res.headers.get("x-frame-options") == "SAMEORIGIN"
+    res = await client.get("/h/last").execute()
+    assert res.headers.getall("x-frame-options") == ["DENY"]
+    assert "x-powered-by" not in res.headers
+    assert len(res.headers.getall("content-security-policy")) == 1
+    assert app._shield is not None
+    assert len(app._shield._clear) <= 256
+    assert app._shield.shield is shield
