@@ -222,3 +222,16 @@ async def test_many_invented_header_names_do_not_grow_memory_or_hide_overrides()
     assert app._shield is not None
     assert len(app._shield._clear) <= 256
     assert app._shield.shield is shield
+
+
+async def test_a_body_over_the_limit_gets_a_413_with_the_headers() -> None:
+    app = make_app()
+    app.max_request_body_size = 10
+
+    @app.post("/upload")
+    async def upload(req: Request, res: Response) -> None:
+        res.send(await req.body())
+
+    res = await TestClient(app).post("/upload").send(b"x" * 100).execute()
+    assert res.status == 413
+    assert_defaults(res.headers)
