@@ -13,8 +13,11 @@ or fails under ``CI=true``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -88,7 +91,11 @@ async def dump_dom(binary: str, url: str, profile: Path) -> str:
         "--disable-sync", f"--user-data-dir={profile}", "--dump-dom", url,
     ]  # fmt: skip
     process = await anyio.open_process(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: its helpers can be killed with it
     )
     try:
         with anyio.fail_after(BROWSER_TIMEOUT):
@@ -97,7 +104,8 @@ async def dump_dom(binary: str, url: str, profile: Path) -> str:
             await process.wait()
     finally:
         if process.returncode is None:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group we started, nothing else
             with anyio.CancelScope(shield=True):
                 await process.wait()
     return output.decode()
