@@ -220,7 +220,7 @@ async def test_many_invented_header_names_do_not_grow_memory_or_hide_overrides()
     assert "x-powered-by" not in res.headers
     assert len(res.headers.getall("content-security-policy")) == 1
     assert app._shield is not None
-    assert len(app._shield._clear) <= 256
+    assert len(app._shield.clear) <= 256
     assert app._shield.shield is shield
 
 

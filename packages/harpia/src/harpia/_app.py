@@ -274,8 +274,13 @@ class Harpia(RouteRegistry):
             res.sent = True
         if cors is not None:
             cors.apply(request, res)  # on error responses too
-        if shield is not None:
-            shield.finish(res, shield_headers)
+        if shield is not None:  # inline fast path: the handler set only names known clear
+            for name, _ in res.headers._items:
+                if name not in shield.clear:
+                    shield.finish(res, shield_headers)
+                    break
+            else:
+                res.raw_extra = shield_headers
         if request.method == "HEAD":
             _strip_body(res)
         return res

@@ -229,7 +229,7 @@ class Response:
     # -- for front ends --------------------------------------------------------------
 
     def raw_headers(self) -> RawHeaders:
-        """Every header as bytes, ``Content-Length`` and ``Set-Cookie`` included."""
+        """Every header as bytes: ``headers``, ``Content-Length``, ``raw_extra``, ``Set-Cookie``."""
         raw = self.headers.encoded()
         if self.body_stream is None and self.status_code not in (204, 304):
             for name, _ in raw:

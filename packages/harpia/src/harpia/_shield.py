@@ -30,7 +30,7 @@ _MAX_CLEAR = 256  # bound on remembered names (handlers could invent names per r
 class AppShield:
     """A ``Shield`` as the app applies it: ``start`` before the pipeline, ``finish`` after."""
 
-    __slots__ = ("_clear", "_watch", "raw", "shield", "use_nonce")
+    __slots__ = ("_watch", "clear", "raw", "shield", "use_nonce")
 
     def __init__(self, shield: Shield) -> None:
         self.shield = shield
@@ -38,9 +38,10 @@ class AppShield:
         self.raw = shield.raw_headers()
         """The headers without a nonce, shared by every response: never mutated."""
         self._watch = shield.header_names | shield.remove
-        # Header names, as handlers spell them, known to be neither sent nor removed by the
-        # shield: most responses set only such names, found here without a lower().
-        self._clear: set[str] = set()
+        self.clear: set[str] = set()
+        """Header names, as handlers spell them, known to be neither sent nor removed by
+        the shield. Most responses set only such names: ``Harpia.handle`` checks them
+        inline and calls ``finish`` only for the others (a call saved per request)."""
 
     def start(self, request: Request) -> RawHeaders:
         """Give ``request`` its nonce; the headers it will get (``use_nonce`` only: else
@@ -49,8 +50,11 @@ class AppShield:
         return raw
 
     def finish(self, res: Response, raw: RawHeaders) -> None:
-        """Attach ``raw`` to ``res``, but for the names the handler set; drop removed ones."""
-        clear = self._clear
+        """Attach ``raw`` to ``res``, but for the names the handler set; drop removed ones.
+
+        Learns the names that turn out clear (at most ``_MAX_CLEAR`` of them).
+        """
+        clear = self.clear
         for name, _ in res.headers._items:  # the list itself: no iterator call per request
             if name not in clear:
                 if name.lower() in self._watch:
