@@ -75,6 +75,30 @@ def test_header_values_cannot_break_the_response(value: str) -> None:
         Response().header(value, "v")
 
 
+@pytest.mark.parametrize("name", ["bad name", "a:b", "naïve", "", "tab\t"])
+def test_header_names_must_be_tokens(name: str) -> None:
+    with pytest.raises(ValueError, match="header name must be an HTTP token"):
+        Response().header(name, "v")
+
+
+@pytest.mark.parametrize("value", [" leading", "trailing ", "form\x0cfeed", "v\x0bt", "日本"])
+def test_header_values_must_be_valid_field_values(value: str) -> None:
+    with pytest.raises(ValueError, match="header value must be latin-1 text"):
+        Response().header("x-bad", value)
+
+
+@pytest.mark.parametrize("value", ["", "a b\tc", "café", "x=1; y=2", "\x01odd but legal"])
+async def test_valid_header_values_reach_the_client(value: str) -> None:
+    res = await fetch(lambda req, res: res.header("x-v", value).text("ok"))
+    assert res.headers["x-v"] == value
+
+
+def test_constructor_checks_the_status() -> None:
+    with pytest.raises(ValueError, match="status must be an int"):
+        Response(status=1000)
+    assert Response(status=201).status_code == 201
+
+
 @pytest.mark.parametrize("code", [99, 600, "200", True, 200.0])
 def test_status_must_be_a_valid_code(code: Any) -> None:
     with pytest.raises(ValueError):

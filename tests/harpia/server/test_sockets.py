@@ -365,6 +365,23 @@ async def test_http_10_request(driver: str) -> None:
         assert data.endswith(b"\r\n\r\npart 0;part 1;part 2;part 3;part 4;")
 
 
+async def test_headers_checked_when_set_go_out_unchanged(driver: str) -> None:
+    app = harpia()
+
+    @app.get("/h")
+    def headers(req: Request, res: Response) -> None:
+        res.header("X-Latin", "café").header("X-Blanks", "a b\tc").header("X-Empty", "")
+        res.text("ok")
+
+    async with running(app, driver) as server, client(server.port or 0) as c:
+        await c.send(get("/h"))
+        reply = await c.response()
+    assert reply.status == 200
+    assert reply.headers[b"x-latin"] == "café".encode("latin-1")
+    assert reply.headers[b"x-blanks"] == b"a b\tc"
+    assert reply.headers[b"x-empty"] == b""
+
+
 async def test_context_variables_do_not_leak_between_requests(driver: str) -> None:
     import contextvars
 

@@ -7,6 +7,7 @@ once when the response is sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import overload
 
@@ -64,12 +65,37 @@ class Headers(Mapping[str, str]):
         return f"Headers({[(k, v) for k, vs in self._built().items() for v in vs]!r})"
 
 
+# What HTTP/1.1 (and h11, which would refuse anything else) allows on the wire: a name is
+# a token; a value is latin-1 text without NUL, CR, LF, form feed or vertical tab, and
+# without leading or trailing blanks. Checked here, when the app sets a header, so that a
+# mistake raises at the line that made it and the server need not check every header of
+# every response again.
+_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_VALUE = re.compile(r"(?:[^\x00\t\n\x0b\x0c\r ]+(?:[ \t]+[^\x00\t\n\x0b\x0c\r ]+)*)?")
+
+
 def _check(text: str, what: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"header {what} must be str, got {type(text).__name__}")
     if "\r" in text or "\n" in text or "\0" in text:
         raise ValueError(f"header {what} must not contain CR, LF or NUL: {text!r}")
+    if what == "name":
+        if _NAME.fullmatch(text) is None:
+            raise ValueError(f"header name must be an HTTP token (no spaces, ':' …): {text!r}")
+    elif _VALUE.fullmatch(text) is None or (not text.isascii() and not _latin1(text)):
+        raise ValueError(
+            "header value must be latin-1 text without form feed, vertical tab or "
+            f"leading/trailing blanks: {text!r}"
+        )
     return text
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class MutableHeaders:

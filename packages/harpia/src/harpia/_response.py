@@ -84,8 +84,10 @@ class Response:
         headers: dict[str, str] | None = None,
         content_type: str | None = None,
     ) -> None:
-        self.status_code = status
-        self.status_set = status != 200
+        self.status_code = 200
+        self.status_set = False
+        if status != 200:
+            self.status(status)
         self.headers = MutableHeaders()
         self.body = b""
         self.body_stream: AsyncIterable[bytes] | None = None

@@ -247,7 +247,9 @@ class AnyioConnection:
         try:
             res = await self._app.handle(request)
             if res.body_stream is None:
-                await self._send(conn.respond(res.status_code, res.raw_headers(), res.body))
+                await self._send(
+                    conn.respond(res.status_code, res.raw_headers(), res.body, validated=True)
+                )
             else:
                 await self._stream_response(res)
         except Exception:
@@ -258,7 +260,7 @@ class AnyioConnection:
 
     async def _stream_response(self, res: Response) -> None:
         conn = self._conn
-        await self._send(conn.start_response(res.status_code, res.raw_headers()))
+        await self._send(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         stream = res.body_stream
         assert stream is not None
         try:

@@ -306,7 +306,7 @@ class HTTPProtocol(asyncio.Protocol):
         try:
             res = await self._app.handle(request)
             if res.body_stream is None:
-                data = conn.respond(res.status_code, res.raw_headers(), res.body)
+                data = conn.respond(res.status_code, res.raw_headers(), res.body, validated=True)
                 if not self._lost:
                     self._transport.write(data)  # type: ignore[union-attr]
             else:
@@ -322,7 +322,7 @@ class HTTPProtocol(asyncio.Protocol):
 
     async def _stream(self, res: Response) -> None:
         conn = self._conn
-        self._write(conn.start_response(res.status_code, res.raw_headers()))
+        self._write(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         stream = res.body_stream
         assert stream is not None
         try:

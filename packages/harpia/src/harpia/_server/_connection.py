@@ -321,16 +321,21 @@ class HTTPConnection:
             )
         return b""
 
-    def start_response(self, status: int, headers: RawHeaders) -> bytes:
+    def start_response(self, status: int, headers: RawHeaders, *, validated: bool = False) -> bytes:
         """Serialise the response head (h11 adds chunked framing when there is no length).
 
         An invalid head (h11 refuses it) is replaced by a canned 500 and the connection
         goes to ``CLOSING``: the driver then sends no body.
 
         Args:
-            status: The status code (not 1xx).
+            status: The status code (an ``int``, not 1xx).
             headers: The app's headers, names lower-cased, ``Content-Length`` included when
                 the body length is known.
+            validated: The caller vouches that every name is a token and every value a
+                valid field value (``harpia.Response`` checks them when they are set):
+                h11 then skips its own per-header regexes, most of the cost of a small
+                response head. ``Content-Length`` and ``Transfer-Encoding`` are still
+                checked.
 
         Returns:
             The bytes to send.
@@ -348,7 +353,10 @@ class HTTPConnection:
                 headers = [*headers, (b"date", date())]
         try:
             response = h11.Response(
-                status_code=status, headers=headers, reason=PHRASES.get(status, b"")
+                status_code=status,
+                headers=headers,
+                reason=PHRASES.get(status, b""),
+                _parsed=validated,  # h11's own flag for "already checked" headers
             )
             return h.send(response)
         except h11.LocalProtocolError:
@@ -402,9 +410,11 @@ class HTTPConnection:
             self._move(Trigger.CLOSE)
         return data
 
-    def respond(self, status: int, headers: RawHeaders, body: bytes) -> bytes:
+    def respond(
+        self, status: int, headers: RawHeaders, body: bytes, *, validated: bool = False
+    ) -> bytes:
         """``start_response`` + ``send_body`` + ``end_response`` in one call."""
-        head = self.start_response(status, headers)
+        head = self.start_response(status, headers, validated=validated)
         if self.state is not BODY:
             return head
         h = self._h11
