@@ -21,6 +21,10 @@ async def asgi(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
         await _http(app, scope, receive, send)
     elif kind == "lifespan":
         await _lifespan(app, receive, send)
+    elif kind == "websocket":
+        from ._asgi_ws import websocket
+
+        await websocket(app, scope, receive, send)
     else:
         raise ValueError(f"harpia does not handle ASGI scope type {kind!r} yet")
 
