@@ -40,6 +40,8 @@ class Room:
             await ws.close(4000, "bye")
         elif isinstance(message, str) and message.startswith("pub:"):
             await ws.publish("room", message[4:])
+        elif message == "pid":
+            await ws.send(str(os.getpid()))
         elif message == "topics":
             await ws.send(str(ws.is_subscribed("room")))
 
@@ -69,6 +71,6 @@ def make_app(redis_url: str | None = None) -> Harpia:
 
 app = make_app()
 
-if __name__ == "__main__":  # python ws_app.py PORT REDIS_URL WORKERS: the worker test
+if __name__ == "__main__":  # python -m tests.harpia.server.ws_app PORT REDIS_URL WORKERS
     port, url, workers = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     make_app(url).listen(port=port, hostname="127.0.0.1", workers=workers, reuse_port=True)

@@ -121,6 +121,7 @@ class WSTestSession:
         self._done = anyio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        self._close_sent = False
         self.response: TestResponse | None = None
 
     async def __aenter__(self) -> Self:
@@ -200,7 +201,9 @@ class WSTestSession:
         """Close the connection and wait (5 s at most) for the app's ``close`` handler."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-            self._to_app.put(WSClose(code, reason))
+        if not self._close_sent:  # our close, or the answer to the app's
+            self._close_sent = True
+            self._to_app.put(WSClose(self.close_code, self.close_reason))
         with anyio.move_on_after(5):
             await self._done.wait()
 
