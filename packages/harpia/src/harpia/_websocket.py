@@ -223,8 +223,11 @@ class WebSocket:
         Returns:
             False when the connection is closing or closed (nothing was sent).
         """
-        if not isinstance(message, str | bytes | bytearray | memoryview):
-            raise TypeError(f"ws.send takes str or bytes, not {type(message).__name__}")
+        kind = type(message)
+        if kind is not str and kind is not bytes:
+            if not isinstance(message, str | bytes | bytearray | memoryview):
+                raise TypeError(f"ws.send takes str or bytes, not {type(message).__name__}")
+            message = message if isinstance(message, str) else bytes(message)
         channel = self._channel
         if not channel.send(message, None):
             return False

@@ -1,0 +1,156 @@
+"""WebSocket echo benchmark: harpia against Starlette/uvicorn (wsproto) and websockets.
+
+Each contender serves ``/echo`` (text messages echoed) alone, as a subprocess pinned to
+one core (``taskset -c 0`` when available), while ``client.py`` runs pinned to another:
+32 connections, each sending a 64-byte text message and waiting for its echo, 2,000
+times. Both clients are measured (``websockets`` and a minimal raw one: the
+``websockets`` client can be what limits the figure). Rounds interleave the contenders;
+the table holds median messages/s.
+
+The peers are installed into the dev venv for the benchmark only (``websockets`` is a
+dev requirement already)::
+
+    .venv/bin/pip install starlette uvicorn
+    .venv/bin/python bench/ws/run.py                 # 3 rounds
+    .venv/bin/python bench/ws/run.py --rounds 1 --messages 500 --check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CONTENDERS = {
+    "harpia": [sys.executable, str(HERE / "harpia_app.py")],
+    "starlette-uvicorn-wsproto": [
+        sys.executable, "-m", "uvicorn", "starlette_app:app", "--app-dir", str(HERE),
+        "--host", "127.0.0.1", "--ws", "wsproto", "--loop", "asyncio", "--http", "h11",
+        "--log-level", "warning", "--no-access-log", "--ws-per-message-deflate", "false",
+    ],
+    "websockets-server": [sys.executable, str(HERE / "websockets_server.py")],
+}  # fmt: skip
+BASELINE = "starlette-uvicorn-wsproto"
+TARGET = 1.2
+CLIENTS = ("websockets", "raw")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pinned(cpu: int, command: list[str]) -> list[str]:
+    if shutil.which("taskset") and len(os.sched_getaffinity(0)) > 1:
+        return ["taskset", "-c", str(cpu), *command]
+    return command
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
+    port = free_port()
+    command = CONTENDERS[name] + ["--port", str(port)]
+    server = subprocess.Popen(pinned(0, command), cwd=ROOT, start_new_session=True)
+    results: dict[str, float] = {}
+    try:
+        wait_for(port, server)
+        for kind in CLIENTS:
+            client = [
+                sys.executable, str(HERE / "client.py"), "--port", str(port), "--kind", kind,
+                "--connections", str(args.connections),
+            ]  # fmt: skip
+            subprocess.run(  # warm-up
+                pinned(1, [*client, "--messages", "100"]),
+                check=True,
+                timeout=120,
+                capture_output=True,
+            )
+            out = subprocess.run(
+                pinned(1, [*client, "--messages", str(args.messages)]),
+                check=True,
+                timeout=600,
+                capture_output=True,
+                text=True,
+            ).stdout
+            data = json.loads(out.strip().splitlines()[-1])
+            results[kind] = data["messages"] / data["seconds"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", default="", help="comma-separated contender names")
+    parser.add_argument("--check", action="store_true", help=f"harpia >= {TARGET}x baseline")
+    args = parser.parse_args()
+    names = [n for n in CONTENDERS if not args.only or n in args.only.split(",")]
+    runs: dict[str, dict[str, list[float]]] = {n: {k: [] for k in CLIENTS} for n in names}
+    for round_ in range(args.rounds):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in order:
+            try:
+                for kind, value in measure(name, args).items():
+                    runs[name][kind].append(value)
+            except (RuntimeError, subprocess.SubprocessError) as exc:
+                print(f"skipped {name}: {exc}", file=sys.stderr)
+    medians = {
+        n: {k: statistics.median(v) if v else 0.0 for k, v in kinds.items()}
+        for n, kinds in runs.items()
+    }
+    base = medians.get(BASELINE)
+    print(
+        f"\n{args.connections} connections x {args.messages} echoes, "
+        f"median of {args.rounds} round(s)\n"
+    )
+    print("| server | msg/s (websockets client) | msg/s (raw client) | vs Starlette/uvicorn |")
+    print("|---|---:|---:|---:|")
+    for name, kinds in medians.items():
+        ratio = "-"
+        if base and base["websockets"] and base["raw"]:
+            ratio = (
+                f"{kinds['websockets'] / base['websockets']:.2f}x / "
+                f"{kinds['raw'] / base['raw']:.2f}x"
+            )
+        print(f"| {name} | {kinds['websockets']:,.0f} | {kinds['raw']:,.0f} | {ratio} |")
+    if args.check and base and "harpia" in medians:
+        ok = all(medians["harpia"][k] >= TARGET * base[k] for k in CLIENTS)
+        print(f"\ntarget {TARGET}x Starlette/uvicorn on both clients: {'met' if ok else 'NOT met'}")
+        return 0 if ok else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
