@@ -10,10 +10,12 @@ in CI; otherwise the test is skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -110,7 +112,7 @@ def devtools_url(profile: Path, process: subprocess.Popen[bytes]) -> str:
 def browser() -> Iterator[str]:
     """A headless Chromium; yields the URL of its DevTools WebSocket."""
     binary = chromium()
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 binary, "--headless=new", "--no-sandbox", "--disable-gpu",
@@ -119,15 +121,17 @@ def browser() -> Iterator[str]:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes go with it
         )  # fmt: skip
         try:
             yield devtools_url(Path(profile), process)
         finally:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=5)
 
 

@@ -222,3 +222,96 @@ async def test_server_shutdown_closes_websockets_with_1001(driver: str) -> None:
         ws = await websockets.connect(url(server.port, "/w"))
         await server.shutdown()
         assert await closed_code(ws) == 1001
+
+
+@pytest.mark.parametrize("close_on_limit", [False, True])
+async def test_outbound_backpressure(driver: str, close_on_limit: bool) -> None:
+    options = {"backpressure_limit": 512 * 1024, "close_on_backpressure_limit": close_on_limit}
+    async with (
+        running(make_app(), driver, ws=options) as server,
+        websockets.connect(url(server.port, "/flood"), max_size=None, max_queue=1) as ws,
+    ):
+        await ws.send("flood")
+        await asyncio.sleep(0.3)  # not reading: the server's send buffer fills up
+        received = 0
+        try:
+            for _ in range(100):
+                message = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                if message == "flooded":
+                    break
+                received += 1
+        except ConnectionClosed:
+            pass
+        if close_on_limit:
+            assert ws.close_code == 1008
+            assert received < 40
+        else:
+            assert received == 40  # it waited instead of dropping
+
+
+async def test_inbound_backpressure_stops_reading(driver: str) -> None:
+    release = asyncio.Event()
+    count = 0
+
+    async def message(ws: Any, msg: str | bytes) -> None:
+        nonlocal count
+        await release.wait()
+        count += 1
+
+    app = harpia()
+    app.ws("/slow", {"message": message})
+    frame = bytes((0x82, 0xFF)) + struct.pack("!Q", 65536) + b"\x00\x00\x00\x00" + bytes(65536)
+    async with running(app, driver) as server, client(server.port or 0) as raw:
+        await raw.send(handshake("/slow"))
+        assert (await raw.read_some()).startswith(b"HTTP/1.1 101")
+        sent = stalled = written = 0
+        while sent < 48 * 1024 * 1024 and stalled < 10:
+            raw.writer.write(frame)
+            written += 1
+            try:
+                await asyncio.wait_for(raw.writer.drain(), 0.1)
+                sent += len(frame)
+                stalled = 0
+            except TimeoutError:
+                stalled += 1
+        assert stalled >= 10, "the server kept reading from a handler that does not keep up"
+        assert sent < 40 * 1024 * 1024
+        release.set()
+        for _ in range(500):
+            if count == written:
+                break
+            await asyncio.sleep(0.02)
+        assert count == written  # nothing lost: everything sent is handled in the end
+
+
+async def test_a_slow_subscriber_does_not_stall_a_broadcast() -> None:
+    app = make_app()
+    async with (
+        running(app, "asyncio", ws={"backpressure_limit": 512 * 1024}) as server,
+        client(server.port or 0) as slow,  # subscribes, then never reads
+    ):
+        await slow.send(handshake("/room"))
+        fast = [
+            await websockets.connect(url(server.port, "/room"), max_size=None) for _ in range(5)
+        ]
+        try:
+            for _ in range(100):
+                if app.hub.subscribers("room") == 6:
+                    break
+                await asyncio.sleep(0.02)
+            assert app.hub.subscribers("room") == 6
+            payload, count = b"p" * 64 * 1024, 200
+
+            async def consume(ws: Any) -> list[Any]:
+                return [await asyncio.wait_for(ws.recv(), TIMEOUT) for _ in range(count)]
+
+            readers = [asyncio.create_task(consume(ws)) for ws in fast]
+            delivered = []
+            for _ in range(count):
+                delivered.append(await app.publish("room", payload))
+                await asyncio.sleep(0.002)
+            assert await asyncio.gather(*readers) == [[payload] * count] * 5
+            assert delivered[0] == 6
+            assert delivered[-1] == 5  # the slow one is past its limit: dropped for it
+        finally:
+            await asyncio.gather(*[ws.close() for ws in fast])

@@ -46,6 +46,20 @@ class Room:
             await ws.send(str(ws.is_subscribed("room")))
 
 
+class Flood:
+    """``flood``: sends 40 messages of 256 KiB; ``drain`` reports once the buffer drained."""
+
+    async def message(self, ws: WebSocket, message: str | bytes) -> None:
+        if message == "flood":
+            for _ in range(40):
+                if not await ws.send(b"z" * 256 * 1024):
+                    return
+            await ws.send("flooded")
+
+    async def drain(self, ws: WebSocket) -> None:
+        ws.data["drained"] = ws.data.get("drained", 0) + 1
+
+
 def make_app(redis_url: str | None = None) -> Harpia:
     app = harpia()
 
@@ -58,6 +72,7 @@ def make_app(redis_url: str | None = None) -> Harpia:
     app.ws("/echo/:room", Echo)
     app.ws("/private/echo/:room", Echo())
     app.ws("/room", Room)
+    app.ws("/flood", Flood)
 
     @app.post("/publish")
     async def publish(req: Request, res: Response) -> dict[str, int]:
