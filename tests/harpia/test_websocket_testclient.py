@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from harpia import TestClient, WSDisconnect, WSRejected
+from harpia import Request, Router, TestClient, WebSocket, WSDisconnect, WSRejected, harpia
+from harpia._server._config import Config
+from harpia._ws_options import WSOptions
 from tests.harpia.server.ws_app import Echo, make_app
 
 
@@ -59,3 +63,58 @@ async def test_app_closes_with_its_code() -> None:
             await ws.receive()
         assert closed.value.code == 4000
         assert closed.value.reason == "bye"
+
+
+async def test_router_decorator_sync_handlers_and_unsubscribe() -> None:
+    app = harpia()
+    router = Router("/api")
+    seen: list[Any] = []
+
+    @router.ws("/sync/:id")
+    class Sync:
+        def upgrade(self, req: Request) -> dict[str, str]:
+            return {"id": req.params["id"]}
+
+        def open(self, ws: WebSocket) -> None:
+            ws.subscribe("t")
+            seen.append(ws.is_subscribed("t"))
+            ws.unsubscribe("t")
+            seen.append(ws.is_subscribed("t"))
+
+        def message(self, ws: WebSocket, message: str | bytes) -> None:
+            raise RuntimeError("boom")
+
+        def error(self, ws: WebSocket, error: Exception) -> None:
+            seen.append(str(error))
+
+        def close(self, ws: WebSocket, code: int, reason: str) -> None:
+            seen.append((ws.data["id"], code))
+
+    app.routes(router)
+    async with TestClient(app) as client, client.ws("/api/sync/7") as ws:
+        await ws.send("x")
+        with pytest.raises(WSDisconnect) as closed:
+            await ws.receive()
+        assert closed.value.code == 1011
+    assert seen == [True, False, "boom", ("7", 1011)]
+    assert app.hub.topics == {}
+
+
+def test_ws_options_are_validated() -> None:
+    options = WSOptions.from_mapping(
+        {"idle_timeout": 5, "per_message_deflate": {"compress": True}, "publish_to_self": True}
+    )
+    assert (options.compress, options.decompress, options.deflate) == (True, False, True)
+    assert options.tick == 2.5
+    assert WSOptions.from_mapping({"per_message_deflate": True}).decompress
+    for bad in (
+        {"max_payload_length": 0},
+        {"idle_timeout": -1},
+        {"send_pings": "yes"},
+        {"per_message_deflate": {"zip": True}},
+        {"maxPayloadLength": 10},
+    ):
+        with pytest.raises(ValueError, match="ws option"):
+            WSOptions.from_mapping(bad)
+    with pytest.raises(ValueError, match="ws option"):
+        Config(port=0, ws={"backpressure_limit": -5})

@@ -315,3 +315,29 @@ async def test_a_slow_subscriber_does_not_stall_a_broadcast() -> None:
             assert delivered[-1] == 5  # the slow one is past its limit: dropped for it
         finally:
             await asyncio.gather(*[ws.close() for ws in fast])
+
+
+async def test_no_task_left_behind_after_any_close(driver: str) -> None:
+    app = make_app()
+    async with running(app, driver, ws={"max_payload_length": 100}) as server:
+        await asyncio.sleep(0.05)
+        baseline = len(asyncio.all_tasks())
+        async with websockets.connect(url(server.port, "/echo/a")) as ws:  # normal close
+            await ws.recv()
+        async with websockets.connect(url(server.port, "/room")) as ws:  # the app closes
+            await ws.send("close")
+            assert await closed_code(ws) == 4000
+        async with websockets.connect(url(server.port, "/echo/a")) as ws:  # a limit
+            await ws.recv()
+            await ws.send("x" * 200)
+            assert await closed_code(ws) == 1009
+        assert await close_frame_after(server.port, b"\x81\x02hi") == 1002
+        async with client(server.port or 0) as raw:  # the peer just vanishes
+            await raw.send(handshake("/room"))
+            await raw.read_some()
+        for _ in range(200):
+            if len(asyncio.all_tasks()) <= baseline and not app.hub.topics:
+                break
+            await asyncio.sleep(0.02)
+        assert len(asyncio.all_tasks()) <= baseline
+        assert app.hub.topics == {}

@@ -92,6 +92,7 @@ class AsyncioWebSocket(asyncio.Protocol):
         self._seen = -1
         self._silent = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._close_timer: asyncio.TimerHandle | None = None
         limit = options.backpressure_limit
         transport.set_write_buffer_limits(high=limit, low=limit // 4)
         tick = options.tick
@@ -113,9 +114,10 @@ class AsyncioWebSocket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._close_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._close_timer = None
         self._end(self._conn.abort())
         for waiter in (self._waiter, self._write_waiter):
             if waiter is not None and not waiter.done():
@@ -220,7 +222,7 @@ class AsyncioWebSocket(asyncio.Protocol):
         data = self._conn.close(code, reason)
         if data:
             self._transport.write(data)
-        self._loop.call_later(CLOSE_TIMEOUT, self._give_up)
+        self._close_timer = self._loop.call_later(CLOSE_TIMEOUT, self._give_up)
 
     def _give_up(self) -> None:
         if not self._lost:
