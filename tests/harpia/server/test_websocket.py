@@ -6,7 +6,7 @@ import asyncio
 import base64
 import os
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import websockets
@@ -15,6 +15,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from harpia import harpia
 from tests.harpia.server.conftest import TIMEOUT, client, running
 from tests.harpia.server.ws_app import Echo, make_app
+
+if TYPE_CHECKING:
+    from tests.harpia.server.conftest import Certificate
 
 
 def url(port: int | None, path: str) -> str:
@@ -341,3 +344,16 @@ async def test_no_task_left_behind_after_any_close(driver: str) -> None:
             await asyncio.sleep(0.02)
         assert len(asyncio.all_tasks()) <= baseline
         assert app.hub.topics == {}
+
+
+async def test_wss_over_tls(driver: str, certificate: Certificate) -> None:
+    tls = {"cert": certificate.cert, "key": certificate.key}
+    async with (
+        running(make_app(), driver, tls=tls) as server,
+        websockets.connect(
+            f"wss://127.0.0.1:{server.port}/echo/tls", ssl=certificate.client_context()
+        ) as ws,
+    ):
+        assert str(await ws.recv()).startswith("hello tls ")
+        await ws.send("secret")
+        assert await ws.recv() == "secret"
