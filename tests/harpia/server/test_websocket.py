@@ -357,3 +357,23 @@ async def test_wss_over_tls(driver: str, certificate: Certificate) -> None:
         assert str(await ws.recv()).startswith("hello tls ")
         await ws.send("secret")
         assert await ws.recv() == "secret"
+
+
+async def test_malformed_handshakes_get_4xx(driver: str) -> None:
+    base = "GET /echo/a HTTP/1.1\r\nhost: t\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+    cases = {
+        "sec-websocket-version: 13\r\nsec-websocket-key: short\r\n": 400,
+        "sec-websocket-version: 13\r\n": 400,
+        "sec-websocket-version: 8\r\nsec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n": 426,
+    }
+    async with running(make_app(), driver) as server:
+        for extra, status in cases.items():
+            async with client(server.port or 0) as raw:
+                await raw.send((base + extra + "\r\n").encode())
+                assert (await raw.response()).status == status
+        async with client(server.port or 0) as raw:  # no "Connection: Upgrade"
+            await raw.send(
+                b"GET /echo/a HTTP/1.1\r\nhost: t\r\nupgrade: websocket\r\n"
+                b"sec-websocket-version: 13\r\nsec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
+            )
+            assert (await raw.response()).status == 400
