@@ -5,7 +5,8 @@ one core (``taskset -c 0`` when available), while ``client.py`` runs pinned to a
 32 connections, each sending a 64-byte text message and waiting for its echo, 2,000
 times. Both clients are measured (``websockets`` and a minimal raw one: the
 ``websockets`` client can be what limits the figure). Rounds interleave the contenders;
-the table holds median messages/s.
+the table holds median messages/s, and the server's CPU time per message (from
+``/proc``: a figure that depends less on how busy the shared machine is).
 
 The peers are installed into the dev venv for the benchmark only (``websockets`` is a
 dev requirement already)::
@@ -43,6 +44,7 @@ CONTENDERS = {
 BASELINE = "starlette-uvicorn-wsproto"
 TARGET = 1.2
 CLIENTS = ("websockets", "raw")
+COLUMNS = (*CLIENTS, *(f"{kind}-cpu" for kind in CLIENTS))
 
 
 def free_port() -> int:
@@ -71,6 +73,15 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     command = CONTENDERS[name] + ["--port", str(port)]
@@ -89,6 +100,7 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
                 timeout=120,
                 capture_output=True,
             )
+            before = cpu_seconds(server.pid)
             out = subprocess.run(
                 pinned(1, [*client, "--messages", str(args.messages)]),
                 check=True,
@@ -98,6 +110,7 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
             ).stdout
             data = json.loads(out.strip().splitlines()[-1])
             results[kind] = data["messages"] / data["seconds"]
+            results[f"{kind}-cpu"] = 1e6 * (cpu_seconds(server.pid) - before) / data["messages"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -117,7 +130,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help=f"harpia >= {TARGET}x baseline")
     args = parser.parse_args()
     names = [n for n in CONTENDERS if not args.only or n in args.only.split(",")]
-    runs: dict[str, dict[str, list[float]]] = {n: {k: [] for k in CLIENTS} for n in names}
+    runs: dict[str, dict[str, list[float]]] = {n: {k: [] for k in COLUMNS} for n in names}
     for round_ in range(args.rounds):
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for name in order:
@@ -135,8 +148,11 @@ def main() -> int:
         f"\n{args.connections} connections x {args.messages} echoes, "
         f"median of {args.rounds} round(s)\n"
     )
-    print("| server | msg/s (websockets client) | msg/s (raw client) | vs Starlette/uvicorn |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| server | msg/s (websockets client) | msg/s (raw client) | vs Starlette/uvicorn "
+        "| server CPU µs/msg (websockets / raw client) |"
+    )
+    print("|---|---:|---:|---:|---:|")
     for name, kinds in medians.items():
         ratio = "-"
         if base and base["websockets"] and base["raw"]:
@@ -144,7 +160,8 @@ def main() -> int:
                 f"{kinds['websockets'] / base['websockets']:.2f}x / "
                 f"{kinds['raw'] / base['raw']:.2f}x"
             )
-        print(f"| {name} | {kinds['websockets']:,.0f} | {kinds['raw']:,.0f} | {ratio} |")
+        cpu = f"{kinds['websockets-cpu']:.0f} / {kinds['raw-cpu']:.0f}"
+        print(f"| {name} | {kinds['websockets']:,.0f} | {kinds['raw']:,.0f} | {ratio} | {cpu} |")
     if args.check and base and "harpia" in medians:
         ok = all(medians["harpia"][k] >= TARGET * base[k] for k in CLIENTS)
         print(f"\ntarget {TARGET}x Starlette/uvicorn on both clients: {'met' if ok else 'NOT met'}")

@@ -66,3 +66,26 @@ async def test_echo_refusals_pubsub_and_close(uvicorn: int) -> None:
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(b.recv(), TIMEOUT)
         assert b.close_code == 4000
+
+
+async def test_upgrade_request_in_an_http_scope_gets_426() -> None:
+    from tests.harpia.server.ws_app import make_app
+
+    headers = [
+        (b"host", b"t"),
+        (b"upgrade", b"websocket"),
+        (b"connection", b"Upgrade"),
+        (b"sec-websocket-version", b"13"),
+        (b"sec-websocket-key", b"AAAAAAAAAAAAAAAAAAAAAA=="),
+    ]
+    scope = {"type": "http", "method": "GET", "path": "/echo/a", "headers": headers}
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await make_app()(scope, receive, send)
+    assert sent[0]["status"] == 426
