@@ -19,6 +19,7 @@ dev requirement already)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -112,7 +113,8 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
             results[kind] = data["messages"] / data["seconds"]
             results[f"{kind}-cpu"] = 1e6 * (cpu_seconds(server.pid) - before) / data["messages"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -154,6 +156,9 @@ def main() -> int:
     )
     print("|---|---:|---:|---:|---:|")
     for name, kinds in medians.items():
+        if not runs[name]["websockets"]:
+            print(f"| {name} | skipped (see above) | | | |")
+            continue
         ratio = "-"
         if base and base["websockets"] and base["raw"]:
             ratio = (
