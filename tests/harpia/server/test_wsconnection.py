@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import tracemalloc
 
 from wsproto import ConnectionType
 from wsproto.connection import Connection
@@ -11,6 +12,7 @@ from wsproto.extensions import PerMessageDeflate
 
 from harpia._server._events import NEED_DATA
 from harpia._server._wsconnection import WSClose, WSConnection, WSMessage, encode_frame
+from harpia._server._wshandshake import BoundedDeflate
 
 
 def pair(**options: object) -> tuple[Connection, WSConnection]:
@@ -126,3 +128,26 @@ def test_permessage_deflate_both_ways() -> None:
     assert len(out) < len(text) // 10
     assert events(client, out) == [TextMessage(text)]
     assert not server.plain_frames
+
+
+def test_a_deflate_bomb_is_refused_without_inflating_it() -> None:
+    client_ext, server_ext = PerMessageDeflate(), BoundedDeflate(max_length=100_000)
+    offer = client_ext.offer()
+    assert isinstance(offer, str)
+    accepted = server_ext.accept(offer)
+    assert isinstance(accepted, str)
+    client_ext.finalize(accepted)
+    client = Connection(ConnectionType.CLIENT, [client_ext])
+    server = WSConnection([server_ext], max_payload_length=100_000)
+    bomb = client.send(BytesMessage(bytes(50_000_000)))
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    try:
+        server.receive_data(bomb)
+        event = server.next_event()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(event, WSClose)
+    assert event.code == 1009
+    assert peak < 5_000_000  # wsproto's own extension would inflate all 50 MB first

@@ -6,18 +6,49 @@ response headers and negotiates permessage-deflate with wsproto's extension.
 
 from __future__ import annotations
 
+import zlib
 from typing import TYPE_CHECKING
 
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import generate_accept_token
 
 if TYPE_CHECKING:
     from wsproto.extensions import Extension
+    from wsproto.frame_protocol import FrameDecoder, FrameProtocol
 
     from .._ws_options import WSOptions
     from ._events import RawHeaders
 
 _SKIP = frozenset({b"content-length", b"content-type", b"transfer-encoding", b"connection"})
+
+
+class BoundedDeflate(PerMessageDeflate):
+    """wsproto's permessage-deflate, with decompression bounded by the payload limit.
+
+    wsproto inflates each received chunk whole: a few kilobytes of zeros could expand to
+    gigabytes before any size check. This inflates at most ``max_length + 1`` bytes per
+    chunk and answers 1009 beyond it (the whole message is bounded by ``WSConnection``).
+    """
+
+    def __init__(self, max_length: int) -> None:
+        super().__init__()
+        self.max_length = max_length
+
+    def frame_inbound_payload_data(
+        self, proto: FrameDecoder | FrameProtocol, data: bytes
+    ) -> bytes | CloseReason:
+        if not self._inbound_compressed or not self._inbound_is_compressible:
+            return data
+        decompressor = self._decompressor
+        assert decompressor is not None
+        try:
+            out = decompressor.decompress(bytes(data), self.max_length + 1)
+        except zlib.error:
+            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
+        if decompressor.unconsumed_tail or len(out) > self.max_length:
+            return CloseReason.MESSAGE_TOO_BIG
+        return out
 
 
 def accept_headers(
@@ -49,7 +80,7 @@ def accept_headers(
             name = offer.split(b";", 1)[0].strip()
             if name != b"permessage-deflate":
                 continue
-            deflate = PerMessageDeflate()
+            deflate = BoundedDeflate(options.max_payload_length)
             accepted = deflate.accept(offer.decode("latin-1"))
             if accepted is None or accepted is False:
                 continue
