@@ -151,3 +151,18 @@ def test_a_deflate_bomb_is_refused_without_inflating_it() -> None:
     assert isinstance(event, WSClose)
     assert event.code == 1009
     assert peak < 5_000_000  # wsproto's own extension would inflate all 50 MB first
+
+
+def test_compress_off_sends_plain_frames_on_a_deflate_connection() -> None:
+    for compress in (True, False):
+        client_ext, server_ext = PerMessageDeflate(), BoundedDeflate(max_length=1 << 20)
+        offer = client_ext.offer()
+        assert isinstance(offer, str)
+        accepted = server_ext.accept(offer)
+        assert isinstance(accepted, str)
+        client_ext.finalize(accepted)
+        client = Connection(ConnectionType.CLIENT, [client_ext])
+        server = WSConnection([server_ext], compress=compress)
+        data = server.send("aaaa" * 100)
+        assert bool(data[0] & 0x40) is compress  # RSV1: compressed
+        assert events(client, data) == [TextMessage("aaaa" * 100)]
