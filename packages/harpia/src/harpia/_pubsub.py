@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
     from ._websocket import WebSocket
 
 logger = logging.getLogger("harpia")
+
+RECONNECT_MAX_DELAY = 2.0
+"""Longest wait between two attempts to subscribe again after Redis went away."""
 
 
 class PubSubBackend(Protocol):
@@ -111,7 +113,9 @@ class RedisPubSub:
 
     The connection is made in ``start`` (each worker, after the fork), and the
     subscription is confirmed before ``start`` returns, so a message published once the
-    server listens reaches every worker.
+    server listens reaches every worker. When Redis goes away the listener subscribes
+    again (backoff up to ``RECONNECT_MAX_DELAY``); what is published meanwhile is lost
+    (Redis pub/sub keeps nothing), and ``publish`` raises while Redis is unreachable.
     """
 
     def __init__(
@@ -123,7 +127,6 @@ class RedisPubSub:
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
         self._token = b""
-        self._pid = 0
 
     def __repr__(self) -> str:
         return f"RedisPubSub({self.url!r})"
@@ -132,19 +135,45 @@ class RedisPubSub:
         """Connect, subscribe to the prefix and deliver incoming messages to ``hub``."""
         import redis.asyncio as redis
 
-        self._pid = os.getpid()
         self._token = secrets.token_hex(8).encode()
         self._redis = redis.Redis.from_url(self.url)
+        await self._subscribe()
+        self._task = asyncio.create_task(self._listen(hub))
+
+    async def _subscribe(self) -> None:
+        """A new subscription, confirmed: from then on nothing published is missed."""
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.psubscribe(self.prefix + "*")
-        # wait for the confirmation: from now on nothing published is missed
         for _ in range(100):
             reply = await self._pubsub.parse_response(block=True, timeout=5)
             if reply is not None and reply[0] in (b"psubscribe", "psubscribe"):
-                break
-        self._task = asyncio.create_task(self._listen(hub))
+                return
+        raise ConnectionError("no confirmation of the Redis subscription")
 
     async def _listen(self, hub: Hub) -> None:
+        """Deliver what Redis sends; after a lost connection, subscribe again (backoff)."""
+        delay = 0.05
+        while True:
+            try:
+                await self._deliver(hub)
+            except Exception as exc:  # connection lost (redis raises several kinds)
+                logger.warning("Redis pub/sub connection lost (%r): reconnecting", exc)
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_DELAY)
+                try:
+                    await self._subscribe()
+                except Exception as exc:
+                    logger.debug("Redis pub/sub reconnection failed: %r", exc)
+                    continue
+                logger.info("Redis pub/sub subscribed again")
+                delay = 0.05
+                break
+
+    async def _deliver(self, hub: Hub) -> None:
         prefix = len(self.prefix)
         token = self._token
         async for item in self._pubsub.listen():
@@ -159,6 +188,7 @@ class RedisPubSub:
                 hub.deliver(topic, message, exclude)
             except Exception:
                 logger.exception("bad pub/sub message from Redis: %r", item)
+        raise ConnectionError("the Redis subscription ended")
 
     async def stop(self) -> None:
         """Cancel the listener and disconnect."""
