@@ -18,6 +18,7 @@ from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
 from ._multidict import QueryParams as QueryParams
+from ._pubsub import RedisPubSub as RedisPubSub
 from ._request import Request as Request
 from ._response import Response as Response
 from ._routing import Router as Router
@@ -26,7 +27,10 @@ from ._server import ListenInfo as ListenInfo
 from ._server import Server as Server
 from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
+from ._testclient_ws import WSDisconnect as WSDisconnect
+from ._testclient_ws import WSRejected as WSRejected
 from ._version import __version__ as __version__
+from ._websocket import WebSocket as WebSocket
 
 __all__ = (
     "Cache",
@@ -40,6 +44,7 @@ __all__ = (
     "MemoryStore",
     "MutableHeaders",
     "QueryParams",
+    "RedisPubSub",
     "RedisStore",
     "Request",
     "Response",
@@ -50,6 +55,9 @@ __all__ = (
     "TemplateEngine",
     "TestClient",
     "TestResponse",
+    "WSDisconnect",
+    "WSRejected",
+    "WebSocket",
     "__version__",
     "harpia",
 )

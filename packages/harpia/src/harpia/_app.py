@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 from ._chain import Chain, handler_runner, render_exception
 from ._cors import CorsPolicy, CorsTable
 from ._errors import HTTPError
+from ._pubsub import Hub
 from ._response import Response
 from ._routing import Endpoint, Handler, Router, RouteRegistry
 from ._static import StaticFiles, StaticMount
+from ._ws_options import WSOptions
 
 if TYPE_CHECKING:
     import os
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from harpia_shield import SecurityHeaders, Shield
 
     from ._cors import CorsOptions
+    from ._pubsub import PubSubBackend
     from ._request import Request
     from ._shield import AppShield
 
@@ -78,6 +81,8 @@ class Harpia(RouteRegistry):
         self._cors: CorsTable | None = None
         self._static: StaticFiles | None = None
         self._shield: AppShield | None = None
+        self.hub = Hub()
+        self.ws_options = WSOptions()
 
     def __repr__(self) -> str:
         return f"<Harpia routes={len(self._router)} middlewares={len(self._middlewares)}>"
@@ -196,6 +201,19 @@ class Harpia(RouteRegistry):
         self._shutdown.append(fn)
         return fn
 
+    def pubsub(self, backend: PubSubBackend | None) -> None:
+        """Carry WebSocket pub/sub through ``backend`` (``RedisPubSub(url)``; ``None``:
+        in-process). The backend connects at startup and disconnects at shutdown."""
+        self.hub.backend = backend
+
+    async def publish(self, topic: str, message: str | bytes) -> int:
+        """Publish ``message`` to every WebSocket subscribed to ``topic``.
+
+        Returns:
+            The number of local deliveries (0 with a backend: delivery is asynchronous).
+        """
+        return await self.hub.publish(topic, message)
+
     async def startup(self) -> None:
         """Run the startup hooks once (servers and the test client call this)."""
         if self._started:
@@ -204,6 +222,8 @@ class Harpia(RouteRegistry):
             result = hook()
             if inspect.isawaitable(result):
                 await result
+        if self.hub.backend is not None:
+            await self.hub.backend.start(self.hub)
         self._started = True
 
     async def shutdown(self) -> None:
@@ -211,6 +231,8 @@ class Harpia(RouteRegistry):
         if not self._started:
             return
         self._started = False
+        if self.hub.backend is not None:
+            await self.hub.backend.stop()
         for hook in reversed(self._shutdown):
             result = hook()
             if inspect.isawaitable(result):

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ._request import Request
+from ._response import Response
+from ._websocket import WebSocketUpgrade
 
 if TYPE_CHECKING:
     from ._app import Harpia
@@ -21,6 +23,10 @@ async def asgi(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
         await _http(app, scope, receive, send)
     elif kind == "lifespan":
         await _lifespan(app, receive, send)
+    elif kind == "websocket":
+        from ._asgi_ws import websocket
+
+        await websocket(app, scope, receive, send)
     else:
         raise ValueError(f"harpia does not handle ASGI scope type {kind!r} yet")
 
@@ -56,6 +62,9 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
         app=app,
     )
     res = await app.handle(request)
+    if res.body_stream is not None and type(res.body_stream) is WebSocketUpgrade:
+        # an upgrade request that the ASGI server sent as plain HTTP (no WebSocket support)
+        res = Response({"error": "WebSocket is not available here", "status": 426}, status=426)
     await send(
         {"type": "http.response.start", "status": res.status_code, "headers": res.raw_headers()}
     )

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from ._app import Harpia
     from ._response import Response
+    from ._testclient_ws import WSTestSession
 
 CHUNK_SIZE = 64 * 1024
 """Size of the body chunks ``receive`` hands to the app."""
@@ -471,6 +472,19 @@ class TestClient:
     def head(self, path: str) -> RequestBuilder:
         """A HEAD request."""
         return self.request("HEAD", path)
+
+    def ws(self, path: str, headers: Mapping[str, str] | None = None) -> WSTestSession:
+        """A WebSocket session with the app: ``async with client.ws("/chat") as ws``.
+
+        The handshake goes through the app's middlewares and the route's ``upgrade``;
+        a refusal raises ``WSRejected`` (with the response) on enter.
+        """
+        from ._testclient_ws import WSTestSession
+
+        builder = self.request("GET", path)
+        if headers:
+            builder.set(dict(headers))
+        return WSTestSession(builder)
 
     async def run(self, request: Request) -> TestResponse:
         """Handle a built ``request``: startup if needed, the pipeline, the cookie jar.

@@ -22,6 +22,7 @@ from anyio.abc import SocketStream
 from anyio.streams.tls import TLSStream
 
 from .._request import Request, no_body
+from .._websocket import WebSocketUpgrade
 from ._common import LINGER_TIMEOUT, ClientDisconnected, body_error, logger, new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
 from ._states import BODY, CLOSING, TimerKind
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .._app import Harpia
     from .._response import Response
     from ._config import Config
+    from ._ws_anyio import AnyioWebSocket
 
 _STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _LINGER_BYTES = 1024 * 1024
@@ -151,6 +153,7 @@ class AnyioConnection:
         self._read_scope: anyio.CancelScope | None = None
         self._timer_kind: TimerKind | None = None
         self._deadline = math.inf
+        self._ws: AnyioWebSocket | None = None  # after a WebSocket upgrade
 
     async def run(self) -> None:
         """Serve requests until the connection is done, then close it."""
@@ -259,10 +262,15 @@ class AnyioConnection:
             conn.abort()
 
     async def _stream_response(self, res: Response) -> None:
-        conn = self._conn
-        await self._send(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         stream = res.body_stream
         assert stream is not None
+        if type(stream) is WebSocketUpgrade:
+            from ._ws_anyio import serve_websocket
+
+            await serve_websocket(self, stream, res)
+            return
+        conn = self._conn
+        await self._send(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         try:
             if conn.state is BODY:
                 async for chunk in stream:
@@ -308,6 +316,9 @@ class AnyioConnection:
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
+        if self._ws is not None:
+            self._ws.request_close()
+            return
         if self._conn.request_close() and self._read_scope is not None:
             self._read_scope.cancel()
 

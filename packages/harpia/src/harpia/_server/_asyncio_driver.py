@@ -37,6 +37,7 @@ from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any
 
 from .._request import Request, no_body
+from .._websocket import WebSocketUpgrade
 from ._common import HIGH_WATER, LINGER_TIMEOUT, ClientDisconnected, body_error, logger
 from ._common import new_connection as _new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .._app import Harpia
     from .._response import Response
     from ._config import Config
+    from ._ws_asyncio import AsyncioWebSocket
 
     _Step = tuple[Coroutine[Any, Any, None], Context, Any]
 
@@ -151,6 +153,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._timer_at = 0.0
         self._timer_kind: TimerKind | None = None
         self._deadline = 0.0
+        self._ws: AsyncioWebSocket | None = None  # after a WebSocket upgrade
 
     # -- transport callbacks ------------------------------------------------------------
 
@@ -321,10 +324,15 @@ class HTTPProtocol(asyncio.Protocol):
             self._busy = False
 
     async def _stream(self, res: Response) -> None:
-        conn = self._conn
-        self._write(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         stream = res.body_stream
         assert stream is not None
+        if type(stream) is WebSocketUpgrade:
+            from ._ws_asyncio import serve_websocket
+
+            await serve_websocket(self, stream, res)
+            return
+        conn = self._conn
+        self._write(conn.start_response(res.status_code, res.raw_headers(), validated=True))
         try:
             if conn.state is BODY:
                 async for chunk in stream:
@@ -434,6 +442,9 @@ class HTTPProtocol(asyncio.Protocol):
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
+        if self._ws is not None:
+            self._ws.request_close()
+            return
         if self._conn.request_close() and not self._busy:
             self._close()
 

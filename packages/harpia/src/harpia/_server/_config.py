@@ -75,6 +75,10 @@ class Config:
         for name in ("max_header_size", "max_headers", "backlog"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.ws is not None:
+            from .._ws_options import WSOptions
+
+            WSOptions.from_mapping(self.ws)  # raises ValueError on a bad option
         if self.tls is not None and not {"cert", "key"} <= set(self.tls):
             raise ValueError('tls needs {"cert": path, "key": path}')
 

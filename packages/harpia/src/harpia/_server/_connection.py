@@ -422,6 +422,27 @@ class HTTPConnection:
             return b"".join((head, h.send(h11.Data(data=body)), self.end_response()))
         return head + self.end_response()
 
+    def switch_protocol(self, headers: RawHeaders) -> tuple[bytes, bytes]:
+        """Answer the current (upgrade) request with ``101 Switching Protocols``.
+
+        The connection is then no longer HTTP: it goes to ``CLOSING`` with nothing left to
+        read, and the caller takes the transport over.
+
+        Returns:
+            The bytes of the 101 response and the bytes already received after the
+            request head (the first bytes of the new protocol).
+        """
+        h = self._h11
+        data = h.send(
+            h11.InformationalResponse(
+                status_code=101, headers=headers, reason=b"Switching Protocols"
+            )
+        )
+        trailing = bytes(h.trailing_data[0])
+        self._move(Trigger.CLOSE)
+        self._eof = True
+        return data, trailing
+
     def abort(self) -> None:
         """The response could not be completed (e.g. its stream failed): close."""
         if self.state is not CLOSED:

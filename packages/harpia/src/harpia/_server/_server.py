@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._ws_options import WSOptions
 from ._common import logger, make_driver
 from ._config import Config, ListenInfo
 from ._sockets import bound_address, remove_unix_socket, tcp_socket, unix_socket
@@ -112,6 +113,8 @@ class Server:
             app.development = config.development
         if config.max_request_body_size is not None:
             app.max_request_body_size = config.max_request_body_size
+        if config.ws is not None:
+            app.ws_options = WSOptions.from_mapping(config.ws)
         self._stop_event = anyio.Event()
         self._done = anyio.Event()
         if self._stop_requested:

@@ -1,0 +1,181 @@
+"""The ASGI ``websocket`` scope: the handshake through ``Harpia.handle``, then a session.
+
+The server (uvicorn, hypercorn …) owns the protocol; this adapts its messages to a
+``Channel``. Sends go through a queue and a writer task, so ``send`` never waits (a
+pub/sub fan-out does not stall on one slow ASGI connection); the queue's byte size is
+what the backpressure limit bounds. Idle timeout and pings are the server's business
+under ASGI (e.g. uvicorn's ``--ws-ping-interval``); ``max_payload_length`` is enforced
+here too (1009).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._request import Request
+from ._server._wsconnection import MESSAGE_TOO_BIG, WSClose, WSMessage
+from ._websocket import WebSocket, WebSocketUpgrade, run_session
+
+if TYPE_CHECKING:
+    from ._app import Harpia
+    from ._ws_options import WSOptions
+
+Scope = dict[str, Any]
+
+
+async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
+    """Serve one ASGI ``websocket`` connection with ``app``."""
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    request = Request(
+        "GET",
+        path.split("?", 1)[0] or "/",
+        scope.get("query_string", b"").decode("latin-1"),
+        [(name.lower(), value) for name, value in scope.get("headers", [])],
+        client=tuple(scope["client"]) if scope.get("client") else None,
+        scheme="https" if scope.get("scheme") == "wss" else "http",
+        server=tuple(scope["server"]) if scope.get("server") else None,
+        http_version=scope.get("http_version", "1.1"),
+        app=app,
+    )
+    res = await app.handle(request)
+    upgrade = res.body_stream
+    if type(upgrade) is not WebSocketUpgrade:
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": res.status_code,
+                    "headers": res.raw_headers(),
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": res.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+        return
+    headers = [
+        pair
+        for pair in res.raw_headers()
+        if pair[0].lower() not in (b"content-length", b"content-type")
+    ]
+    await send({"type": "websocket.accept", "headers": headers})
+    options = app.ws_options
+    channel = ASGIChannel(receive, send, options)
+    async with anyio.create_task_group() as group:
+        group.start_soon(channel.write_loop)
+        try:
+            await run_session(WebSocket(app, upgrade, channel, options))
+            channel.close(1000, "")
+            with anyio.move_on_after(5):
+                await channel.flushed.wait()
+        finally:
+            group.cancel_scope.cancel()
+
+
+class ASGIChannel:
+    """A ``Channel`` over ASGI ``receive``/``send``."""
+
+    def __init__(self, receive: Any, send: Any, options: WSOptions) -> None:
+        self._receive = receive
+        self._send = send
+        self._limit = options.backpressure_limit
+        self._max = options.max_payload_length
+        self._outbox: deque[dict[str, Any]] = deque()
+        self._pending = 0
+        self._closing = False
+        self._closed = False
+        self._close_code: WSClose | None = None
+        self._has_output = anyio.Event()
+        self._drained = anyio.Event()
+        self.flushed = anyio.Event()
+
+    async def receive(self) -> WSMessage | WSClose:
+        """The next message, or the final ``WSClose``."""
+        if self._closed:
+            return self._close_code or WSClose(1006, "")
+        message = await self._receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            text = message.get("text")
+            data: str | bytes = text if text is not None else message.get("bytes") or b""
+            size = len(data) if isinstance(data, bytes) else len(data.encode())
+            if size > self._max:
+                self.close(MESSAGE_TOO_BIG, "message too big")
+                self._closed = True
+                self._close_code = WSClose(MESSAGE_TOO_BIG, "message too big")
+                return self._close_code
+            return WSMessage(data)
+        self._closed = True
+        self._close_code = self._close_code or WSClose(
+            int(message.get("code", 1005)), message.get("reason") or ""
+        )
+        self._has_output.set()
+        return self._close_code
+
+    def _queue(self, message: dict[str, Any], size: int) -> None:
+        self._outbox.append(message)
+        self._pending += size
+        self._has_output.set()
+
+    def send(self, message: str | bytes, frame: bytes | None) -> bool:
+        """Queue a message for the writer task."""
+        if self._closing or self._closed:
+            return False
+        if isinstance(message, str):
+            self._queue({"type": "websocket.send", "text": message}, len(message))
+        else:
+            self._queue({"type": "websocket.send", "bytes": bytes(message)}, len(message))
+        return True
+
+    @property
+    def backpressured(self) -> bool:
+        """True while more than the backpressure limit is queued."""
+        return self._pending > self._limit
+
+    async def writable(self) -> None:
+        """Wait until the queue drained below a quarter of the limit."""
+        while self._pending > self._limit // 4 and not self._closed:
+            self._drained = anyio.Event()
+            await self._drained.wait()
+
+    def close(self, code: int, reason: str) -> None:
+        """Queue ``websocket.close``."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._close_code is None:
+            self._close_code = WSClose(code, reason)
+        if not self._closed:
+            self._queue({"type": "websocket.close", "code": code, "reason": reason}, 0)
+        else:
+            self._has_output.set()
+
+    async def write_loop(self) -> None:
+        """Hand queued messages to the server, in order."""
+        outbox = self._outbox
+        while True:
+            if not outbox:
+                if self._closing or self._closed:
+                    break
+                self._has_output = anyio.Event()
+                await self._has_output.wait()
+                continue
+            message = outbox.popleft()
+            try:
+                await self._send(message)
+            except Exception:  # the client is gone (servers raise various errors)
+                self._closed = True
+                outbox.clear()
+                break
+            self._pending -= len(message.get("text") or message.get("bytes") or b"")
+            if self._pending <= self._limit // 4:
+                self._drained.set()
+        self._pending = 0
+        self._drained.set()
+        self.flushed.set()

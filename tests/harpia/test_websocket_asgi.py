@@ -1,0 +1,91 @@
+"""The WebSocket test app as an ASGI app under uvicorn (both of its WebSocket stacks)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.harpia.test_showcase import ROOT, _wait_for
+from tests.support.redis_server import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+TIMEOUT = 5.0
+
+
+@pytest.fixture(params=["wsproto", "websockets"])
+def uvicorn(request: pytest.FixtureRequest) -> Iterator[int]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "tests.harpia.server.ws_app:app",
+        "--host", "127.0.0.1", "--port", str(port), "--ws", request.param,
+        "--log-level", "warning", "--ws-max-size", "100000000",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+async def test_echo_refusals_pubsub_and_close(uvicorn: int) -> None:
+    base = f"ws://127.0.0.1:{uvicorn}"
+    async with websockets.connect(base + "/echo/asgi") as ws:
+        assert str(await asyncio.wait_for(ws.recv(), TIMEOUT)).startswith("hello asgi ")
+        await ws.send("ping")
+        assert await ws.recv() == "ping"
+        await ws.send(b"\x00" * 70_000)
+        assert await ws.recv() == b"\x00" * 70_000
+    with pytest.raises(InvalidStatus) as refused:
+        await websockets.connect(base + "/echo/a?deny=1")
+    assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as refused:
+        await websockets.connect(base + "/private/echo/a")
+    assert refused.value.response.status_code == 401
+    async with websockets.connect(base + "/room") as a, websockets.connect(base + "/room") as b:
+        await a.send("topics")
+        assert await a.recv() == "True"
+        await b.send("topics")
+        assert await b.recv() == "True"
+        await a.send("pub:over asgi")
+        assert await asyncio.wait_for(b.recv(), TIMEOUT) == "over asgi"
+        await b.send("close")
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(b.recv(), TIMEOUT)
+        assert b.close_code == 4000
+
+
+async def test_upgrade_request_in_an_http_scope_gets_426() -> None:
+    from tests.harpia.server.ws_app import make_app
+
+    headers = [
+        (b"host", b"t"),
+        (b"upgrade", b"websocket"),
+        (b"connection", b"Upgrade"),
+        (b"sec-websocket-version", b"13"),
+        (b"sec-websocket-key", b"AAAAAAAAAAAAAAAAAAAAAA=="),
+    ]
+    scope = {"type": "http", "method": "GET", "path": "/echo/a", "headers": headers}
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await make_app()(scope, receive, send)
+    assert sent[0]["status"] == 426
