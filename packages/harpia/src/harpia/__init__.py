@@ -8,6 +8,7 @@ from harpia_store import Cache as Cache
 from harpia_store import MemoryStore as MemoryStore
 from harpia_store import RedisStore as RedisStore
 from harpia_store import Store as Store
+from harpia_telemetry import Telemetry as Telemetry
 
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
@@ -36,6 +37,7 @@ __all__ = (
     "Response",
     "Router",
     "Store",
+    "Telemetry",
     "TestClient",
     "TestResponse",
     "__version__",
