@@ -242,6 +242,6 @@ async def test_bad_reading_arguments(played: Telemetry) -> None:
 
 async def test_reading_methods_are_keyword_only(played: Telemetry) -> None:
     with pytest.raises(TypeError):
-        await played.summary(D1)  # type: ignore[misc]
+        await played.summary(D1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        await played.get_visitor_by_ip(A)  # type: ignore[misc]
+        await played.get_visitor_by_ip(A)  # type: ignore[call-arg]

@@ -149,10 +149,12 @@ class TelemetryMiddleware:
         caller = client_ip(
             client[0] if client else None, get, trust_proxy=self.telemetry.trust_proxy
         )
+        method = str(scope.get("method", "GET"))
         reply = await board.respond(
-            scope["path"], query_getter(scope), get("authorization"), caller
+            scope["path"], query_getter(scope), get("authorization"), caller, method
         )
         headers = [(name.encode(), value.encode()) for name, value in reply.headers]
         headers.append((b"content-length", str(len(reply.body)).encode()))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        await send({"type": "http.response.body", "body": reply.body})
+        body = b"" if method == "HEAD" else reply.body
+        await send({"type": "http.response.body", "body": body})

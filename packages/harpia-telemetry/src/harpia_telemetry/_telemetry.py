@@ -27,6 +27,7 @@ from ._recorder import Recorder
 from ._store import TelemetryStore, check_store, default_store
 
 if TYPE_CHECKING:
+    from datetime import date as Day
     from datetime import datetime
 
     import harpia
@@ -282,7 +283,7 @@ class Telemetry:
     async def summary(
         self,
         *,
-        date: str | None = None,
+        date: str | Day | None = None,
         limit: int = 10,
         token: str | None = None,
         caller_ip: str | None = None,
@@ -316,7 +317,11 @@ class Telemetry:
         ]
 
     async def get_visitors(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> dict[str, dict[str, Any]]:
         """``{ip: {"total_requests", "visits"}}`` for every tracked visitor of the day."""
         self.authorize(token=token, caller_ip=caller_ip)
@@ -326,7 +331,7 @@ class Telemetry:
         self,
         *,
         ip: str,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> dict[str, Any]:
@@ -335,14 +340,22 @@ class Telemetry:
         return await self._reader.visitor(check_date(date), normalize_ip(ip))
 
     async def count_unique_visitors(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> int:
         """How many IPs visited on the day (at most ``max_visitors_keys``)."""
         self.authorize(token=token, caller_ip=caller_ip)
         return (await self._reader.day_counters(check_date(date)))["visitors"]
 
     async def get_page_views(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> dict[str, int]:
         """``{path: views}`` for the day, most viewed first."""
         self.authorize(token=token, caller_ip=caller_ip)
@@ -353,7 +366,7 @@ class Telemetry:
         self,
         *,
         limit: int = 10,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> list[dict[str, Any]]:
@@ -366,7 +379,7 @@ class Telemetry:
         self,
         *,
         path: str,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> dict[str, Any]:
@@ -377,7 +390,11 @@ class Telemetry:
         return await self._reader.page(check_date(date), check_path(path))
 
     async def get_avg_response_time(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> float:
         """The day's average response time in ms (2 decimals; ``0.0`` without requests)."""
         self.authorize(token=token, caller_ip=caller_ip)
@@ -388,7 +405,7 @@ class Telemetry:
         self,
         *,
         threshold: float,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> list[dict[str, Any]]:
@@ -399,14 +416,22 @@ class Telemetry:
         return await self._reader.slow(check_date(date), limit)
 
     async def get_errors(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> list[dict[str, Any]]:
         """``[{"ip", "path", "timestamp", "response_time", "error"}]``, newest first."""
         self.authorize(token=token, caller_ip=caller_ip)
         return await self._reader.errors(check_date(date))
 
     async def count_errors(
-        self, *, date: str | None = None, token: str | None = None, caller_ip: str | None = None
+        self,
+        *,
+        date: str | Day | None = None,
+        token: str | None = None,
+        caller_ip: str | None = None,
     ) -> int:
         """How many requests of the day failed (exact, every visitor included)."""
         self.authorize(token=token, caller_ip=caller_ip)
@@ -416,7 +441,7 @@ class Telemetry:
         self,
         *,
         source: str | None = None,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> dict[str, int]:
@@ -437,7 +462,7 @@ class Telemetry:
         self,
         *,
         ip: str | None = None,
-        date: str | None = None,
+        date: str | Day | None = None,
         token: str | None = None,
         caller_ip: str | None = None,
     ) -> None:
