@@ -51,17 +51,26 @@ class Reader:
     # -- days and aggregates ---------------------------------------------------------
 
     async def days(self) -> list[str]:
-        """Every day with data, oldest first."""
-        start = self._layout.kind_prefix("day")
+        """Every day with data, oldest first (every request adds to its day's page views)."""
+        start = self._layout.kind_prefix("pages")
         return sorted(key[len(start) :] for key in set(await self._store.keys(start)))
 
     async def day_counters(self, day: str) -> dict[str, int]:
-        """``requests``, ``rt_us``, ``errors``, ``visitors``, ``untracked`` (missing: 0)."""
-        counters = await self._store.get_counters(self._layout.day(day))
+        """``requests``, ``rt_us``, ``errors``, ``visitors``, ``untracked`` (missing: 0).
+
+        The first three are sums over the day's page counters (see ``_layout``).
+        """
+        store, layout = self._store, self._layout
+        views, times, errors, counters = await asyncio.gather(
+            store.get_counters(layout.pages(day)),
+            store.get_counters(layout.page_rt(day)),
+            store.get_counters(layout.page_errors(day)),
+            store.get_counters(layout.day(day)),
+        )
         return {
-            "requests": counters.get("requests", 0),
-            "rt_us": counters.get("rt_us", 0),
-            "errors": counters.get("errors", 0),
+            "requests": sum(views.values()),
+            "rt_us": sum(times.values()),
+            "errors": sum(errors.values()),
             "visitors": max(0, counters.get("visitors", 0)),
             "untracked": counters.get("untracked", 0),
         }

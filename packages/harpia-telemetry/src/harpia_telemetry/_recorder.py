@@ -116,14 +116,10 @@ class Recorder:
     ) -> None:
         store, layout, ttl = self._store, self._layout, self._ttl
         error = visit["error"] is not None
-        day_key = layout.day(day)
-        await store.incr_field(day_key, "requests", ttl=ttl)
-        await store.incr_field(day_key, "rt_us", response_us, ttl=ttl)
         page = await self._admit_path(day, path)
         await store.incr_field(layout.pages(day), page, ttl=ttl)
         await store.incr_field(layout.page_rt(day), page, response_us, ttl=ttl)
         if error:
-            await store.incr_field(day_key, "errors", ttl=ttl)
             await store.incr_field(layout.page_errors(day), page, ttl=ttl)
         if source_label is not None:
             await store.incr_field(layout.sources(day), source_label, ttl=ttl)
@@ -133,7 +129,7 @@ class Recorder:
             if error:
                 await store.append(layout.errors(day, ip), visit, max_len=bound, ttl=ttl)
         else:
-            await store.incr_field(day_key, "untracked", ttl=ttl)
+            await store.incr_field(layout.day(day), "untracked", ttl=ttl)
 
     def _cache(self, day: str) -> _DayCache:
         cache = self._days.get(day)
