@@ -187,3 +187,14 @@ def test_dashboard_options_are_checked() -> None:
     with pytest.raises(ValueError, match="days"):
         protected.dashboard(days=0)
     assert isinstance(protected.dashboard("/stats"), Router)
+
+
+@pytest.mark.parametrize(
+    ("value", "integers", "top"),
+    [(205, True, 240), (9, True, 12), (1, True, 4), (0, True, 4), (0.3, False, 0.32),
+     (45.15, False, 60), (100, True, 100), (101, True, 120), (0, False, 1)],
+)  # fmt: skip
+def test_chart_axes_end_on_round_steps(value: float, integers: bool, top: float) -> None:
+    from harpia_telemetry._svg import nice_top
+
+    assert nice_top(value, integers=integers) == pytest.approx(top)

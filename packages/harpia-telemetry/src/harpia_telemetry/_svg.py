@@ -31,15 +31,26 @@ def fmt(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def nice_top(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)  # pragma: no cover - the loop always returns
+TICKS = 4
+"""Grid intervals on a value axis."""
+
+
+def nice_top(value: float, *, integers: bool = False) -> float:
+    """The axis maximum for data up to ``value``: ``TICKS`` round steps (…, 25, 30, 40, 50, …).
+
+    With ``integers`` (counts), a step is a whole number.
+    """
+    need = value / TICKS
+    if need <= 0:
+        return float(TICKS) if integers else 1.0
+    power = 10.0 ** math.floor(math.log10(need))
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        step = factor * power
+        if integers and (step < 1 or not step.is_integer()):
+            continue
+        if need <= step + 1e-9:
+            return step * TICKS
+    return 10 * power * TICKS  # pragma: no cover - factor 10 always fits
 
 
 def _open(label: str, width: int, height: int) -> list[str]:
@@ -52,9 +63,9 @@ def _open(label: str, width: int, height: int) -> list[str]:
 
 def _axis(top: float, plot_h: float, unit: str, width: int) -> list[str]:
     parts = []
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(TICKS + 1):
+        value = top * i / TICKS
+        y = TOP + plot_h - plot_h * i / TICKS
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>'
         )
@@ -116,8 +127,8 @@ def columns(
     """
     if not labels:
         return empty(label, width=width)
-    series_max = max([*values, *(line or [])], default=0)
-    top = nice_top(series_max)
+    series = [*values, *(line or [])]
+    top = nice_top(max(series, default=0), integers=all(float(v).is_integer() for v in series))
     plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step_w = plot_w / len(labels)
     bar_w = max(2.0, step_w * 0.7)
@@ -135,8 +146,11 @@ def columns(
     if highlight is not None and 0 <= highlight < len(values):
         x = LEFT + step_w * (highlight + 0.5)
         y = TOP + plot_h - plot_h * values[highlight] / top - 5
+        anchor = "middle"
+        if x > width - RIGHT - 30:  # keep the label inside the chart at the right edge
+            x, anchor = LEFT + step_w * (highlight + 1), "end"
         parts.append(
-            f'<text x="{x:.1f}" y="{max(y, TOP + 10):.1f}" text-anchor="middle" '
+            f'<text x="{x:.1f}" y="{max(y, TOP + 10):.1f}" text-anchor="{anchor}" '
             f'fill="{TEXT}" font-weight="bold">{fmt(values[highlight])}{unit}</text>'
         )
     if line is not None:
