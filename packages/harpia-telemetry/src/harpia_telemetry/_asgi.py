@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -137,7 +136,7 @@ class TelemetryMiddleware:
                 source = None
             method = str(scope.get("method", "GET"))[:16]
             await telemetry._record(
-                datetime.now(UTC).isoformat(timespec="milliseconds"),
+                telemetry.clock.now(),
                 ip, path[:MAX_PATH], method, status, elapsed, error, source,
             )  # fmt: skip
         except Exception:  # recording must never break the response

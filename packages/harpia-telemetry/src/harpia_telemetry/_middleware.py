@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from datetime import UTC, datetime
 from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -90,30 +89,26 @@ class HarpiaMiddleware:
         await next()
         elapsed = (perf_counter() - started) * 1000.0
         try:
-            await self._record(req, res, path, elapsed)
+            status = res.status_code
+            if not res.sent and not res.status_set:
+                status = 204  # what harpia answers when nothing was sent
+            error = None
+            if status >= 500:
+                error = {"code": status, "message": error_message(res.error, status)}
+            client = req.client
+            if telemetry.trust_proxy:
+                ip = client_ip(client[0] if client else None, req.headers.get, trust_proxy=True)
+            else:
+                ip = peer_ip(client[0] if client else None)
+            if self._source is not None:
+                source = await resolve_source(self._source, req)
+            elif "utm_" in req.query_string:
+                source = utm_from(req.query.get)
+            else:
+                source = None
+            await telemetry._record(
+                telemetry.clock.now(), ip, path[:MAX_PATH], req.method[:16], status, elapsed,
+                error, source,
+            )  # fmt: skip
         except Exception:  # recording must never break the response
             logger.exception("telemetry: could not record %s %s", req.method, path)
-
-    async def _record(self, req: Request, res: Response, path: str, elapsed: float) -> None:
-        telemetry = self._telemetry
-        status = res.status_code
-        if not res.sent and not res.status_set:
-            status = 204  # what harpia answers when nothing was sent
-        error = None
-        if status >= 500:
-            error = {"code": status, "message": error_message(res.error, status)}
-        client = req.client
-        if telemetry.trust_proxy:
-            ip = client_ip(client[0] if client else None, req.headers.get, trust_proxy=True)
-        else:
-            ip = peer_ip(client[0] if client else None)
-        if self._source is not None:
-            source = await resolve_source(self._source, req)
-        elif "utm_" in req.query_string:
-            source = utm_from(req.query.get)
-        else:
-            source = None
-        await telemetry._record(
-            datetime.now(UTC).isoformat(timespec="milliseconds"),
-            ip, path[:MAX_PATH], req.method[:16], status, elapsed, error, source,
-        )  # fmt: skip

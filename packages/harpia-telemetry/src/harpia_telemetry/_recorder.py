@@ -27,11 +27,28 @@ KEEP_DAYS = 3
 
 
 class _DayCache:
-    """What this process knows about one day; only ever an optimisation."""
+    """What this process knows about one day (an optimisation only), and its key names."""
 
-    __slots__ = ("paths", "paths_full", "snapshot_at", "visitors_full")
+    __slots__ = (
+        "day_key",
+        "page_errors_key",
+        "page_rt_key",
+        "pages_key",
+        "paths",
+        "paths_full",
+        "paths_key",
+        "snapshot_at",
+        "sources_key",
+        "visitors_full",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, layout: Layout, day: str) -> None:
+        self.day_key = layout.day(day)
+        self.pages_key = layout.pages(day)
+        self.page_rt_key = layout.page_rt(day)
+        self.page_errors_key = layout.page_errors(day)
+        self.paths_key = layout.paths(day)
+        self.sources_key = layout.sources(day)
         self.paths: set[str] = set()
         self.paths_full = False
         self.snapshot_at = -SNAPSHOT_EVERY
@@ -115,55 +132,50 @@ class Recorder:
         source_label: str | None,
     ) -> None:
         store, layout, ttl = self._store, self._layout, self._ttl
+        cache = self._days.get(day) or self._new_day(day)
         error = visit["error"] is not None
-        page = await self._admit_path(day, path)
-        await store.incr_field(layout.pages(day), page, ttl=ttl)
-        await store.incr_field(layout.page_rt(day), page, response_us, ttl=ttl)
+        page = path if path in cache.paths else await self._admit_path(cache, path)
+        await store.incr_field(cache.pages_key, page, ttl=ttl)
+        await store.incr_field(cache.page_rt_key, page, response_us, ttl=ttl)
         if error:
-            await store.incr_field(layout.page_errors(day), page, ttl=ttl)
+            await store.incr_field(cache.page_errors_key, page, ttl=ttl)
         if source_label is not None:
-            await store.incr_field(layout.sources(day), source_label, ttl=ttl)
-        if await self._admit_visitor(day, ip):
+            await store.incr_field(cache.sources_key, source_label, ttl=ttl)
+        hits_key = layout.hits(day, ip)
+        # The one request that makes the counter 1 decides whether the IP gets a slot.
+        if await store.incr(hits_key, ttl=ttl) != 1 or await self._admit_visitor(
+            cache, day, ip, hits_key
+        ):
             bound = self._max_visits
             await store.append(layout.visits(day, ip), visit, max_len=bound, ttl=ttl)
             if error:
                 await store.append(layout.errors(day, ip), visit, max_len=bound, ttl=ttl)
         else:
-            await store.incr_field(layout.day(day), "untracked", ttl=ttl)
+            await store.incr_field(cache.day_key, "untracked", ttl=ttl)
 
-    def _cache(self, day: str) -> _DayCache:
-        cache = self._days.get(day)
-        if cache is None:
-            if len(self._days) >= KEEP_DAYS:
-                del self._days[min(self._days)]
-            cache = self._days[day] = _DayCache()
+    def _new_day(self, day: str) -> _DayCache:
+        if len(self._days) >= KEEP_DAYS:
+            del self._days[min(self._days)]
+        cache = self._days[day] = _DayCache(self._layout, day)
         return cache
 
-    async def _admit_visitor(self, day: str, ip: str) -> bool:
-        """Count the request for ``ip``; ``True`` when the IP is tracked for ``day``."""
-        store, layout, ttl = self._store, self._layout, self._ttl
-        hits_key = layout.hits(day, ip)
-        if await store.incr(hits_key, ttl=ttl) != 1:
-            return True  # the IP already holds a slot
-        cache = self._cache(day)
+    async def _admit_visitor(self, cache: _DayCache, day: str, ip: str, hits_key: str) -> bool:
+        """Give a slot to the IP whose first request of ``day`` this is, if one is left."""
+        store, ttl = self._store, self._ttl
         if not cache.visitors_full:
-            day_key = layout.day(day)
-            slot = await store.incr_field(day_key, "visitors", ttl=ttl)
+            slot = await store.incr_field(cache.day_key, "visitors", ttl=ttl)
             if slot <= self._max_visitors:
                 cache.visitors_full = slot == self._max_visitors
                 return True
             cache.visitors_full = True
-            await store.incr_field(day_key, "visitors", -1, ttl=ttl)
+            await store.incr_field(cache.day_key, "visitors", -1, ttl=ttl)
         await store.delete(hits_key)
-        await store.delete(layout.visits(day, ip))  # a racing request may have made it
+        await store.delete(self._layout.visits(day, ip))  # a racing request may have made it
         return False
 
-    async def _admit_path(self, day: str, path: str) -> str:
-        """``path`` when it is (or can be) counted on its own for ``day``, else ``(other)``."""
-        cache = self._cache(day)
-        if path in cache.paths:
-            return path
-        store, key = self._store, self._layout.paths(day)
+    async def _admit_path(self, cache: _DayCache, path: str) -> str:
+        """``path`` when it can be counted on its own for the day, else ``(other)``."""
+        store, key = self._store, cache.paths_key
         if not cache.paths_full:
             if await store.count_members(key) < self._max_paths:
                 await store.add_member(key, path, ttl=self._ttl)

@@ -20,6 +20,7 @@ from ._checks import (
     check_timestamp,
     normalize_ip,
 )
+from ._clock import Clock, stamp
 from ._errors import Unauthorized
 from ._layout import Layout
 from ._reader import Reader, average_ms, sort_views
@@ -27,6 +28,7 @@ from ._recorder import Recorder
 from ._store import TelemetryStore, check_store, default_store
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
     from datetime import date as Day
     from datetime import datetime
 
@@ -104,6 +106,7 @@ class Telemetry:
         self.max_visits_per_ip = max_visits_per_ip
         self.retention_days = retention_days
         self.prefix = prefix
+        self.clock = Clock()
         self._token = access_token.encode() if access_token is not None else None
         self._networks = _networks(allowed_ips)
         self._ignore_exact = {p for p in patterns if not p.endswith("*")}
@@ -191,19 +194,16 @@ class Telemetry:
         ms = check_number(response_time_ms, "response_time_ms")
         problem = check_error(error)
         utm = check_source(source)
-        when = check_timestamp(timestamp)
+        when = self.clock.now() if timestamp is None else stamp(check_timestamp(timestamp))
         if self.ignores(clean_path):
             return False
         if problem is None and code >= 500:
             problem = {"code": code, "message": _phrase(code)}
-        return await self._record(
-            when.isoformat(timespec="milliseconds"), clean_ip, clean_path, method_text,
-            code, ms, problem, utm,
-        )  # fmt: skip
+        return await self._record(when, clean_ip, clean_path, method_text, code, ms, problem, utm)
 
-    async def _record(
+    def _record(
         self,
-        iso: str,
+        when: str,
         ip: str,
         path: str,
         method: str,
@@ -211,13 +211,13 @@ class Telemetry:
         ms: float,
         error: dict[str, Any] | None,
         source: dict[str, Any] | None,
-    ) -> bool:
-        """Record checked values; ``iso`` is a UTC ``isoformat(timespec="milliseconds")``."""
+    ) -> Coroutine[Any, Any, bool]:
+        """Record checked values (``when`` from ``Clock``); returns the coroutine to await."""
         visit = {
             "path": path,
             "method": method,
             "status": status,
-            "timestamp": iso[:23] + "Z",
+            "timestamp": when,
             "response_time": round(ms, 2),
             "error": error,
             "source": source,
@@ -229,7 +229,7 @@ class Telemetry:
             if origin:
                 medium = utm.get("medium")
                 label = f"{origin}/{medium}" if medium else origin
-        return await self._recorder.record(iso[:10], ip, path, round(ms * 1000), visit, label)
+        return self._recorder.record(when[:10], ip, path, round(ms * 1000), visit, label)
 
     # -- access ----------------------------------------------------------------------
 
