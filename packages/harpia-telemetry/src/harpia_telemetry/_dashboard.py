@@ -148,11 +148,12 @@ class Dashboard:
 
     async def _window(self, day: str) -> list[dict[str, Any]]:
         """``days`` rows ending on ``day``, days without data as zeros."""
-        known = {row["date"]: row for row in await self.telemetry._reader.overview()}
         end = Date.fromisoformat(day)
+        window = [(end - timedelta(days=back)).isoformat() for back in range(self.days - 1, -1, -1)]
+        overview = await self.telemetry._reader.overview(set(window))
+        known = {row["date"]: row for row in overview}
         rows = []
-        for back in range(self.days - 1, -1, -1):
-            current = (end - timedelta(days=back)).isoformat()
+        for current in window:
             row = known.get(current)
             rows.append(
                 {

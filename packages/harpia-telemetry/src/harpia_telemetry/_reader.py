@@ -75,9 +75,10 @@ class Reader:
             "untracked": counters.get("untracked", 0),
         }
 
-    async def overview(self) -> list[dict[str, Any]]:
-        """Per day: date, requests, visitors, average time and errors, oldest first."""
-        days = await self.days()
+    async def overview(self, within: set[str] | None = None) -> list[dict[str, Any]]:
+        """Per day (only those ``within``, when given): date, requests, visitors, average
+        time and errors, oldest first."""
+        days = [day for day in await self.days() if within is None or day in within]
         all_counters = await gather_bounded(self.day_counters(day) for day in days)
         return [
             {
