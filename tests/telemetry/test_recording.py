@@ -280,3 +280,14 @@ async def test_a_dead_redis_is_logged_and_never_raised(
     await asyncio.sleep(0.25)
     assert await rec(telemetry)  # recovered by itself
     await store.close()
+
+
+def test_a_memory_store_too_small_for_a_day_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    Telemetry(MemoryStore(limit=5000))
+    assert "MemoryStore(limit=5000) can hold less than one day" in caplog.text
+    caplog.clear()
+    Telemetry(MemoryStore(limit=5000), max_visitors_keys=100)
+    Telemetry()
+    assert caplog.text == ""

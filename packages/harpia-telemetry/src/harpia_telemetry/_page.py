@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from . import _svg
+from ._reader import average_ms
 from ._svg import BAD, fmt
 
 CSS = """
@@ -114,7 +115,7 @@ def _tile(label: str, value: str, *, bad: bool = False) -> str:
 def render(data: PageData) -> str:
     """The whole page as text."""
     c = data.counters
-    avg = round(c["rt_us"] / c["requests"] / 1000, 2) if c["requests"] else 0.0
+    avg = average_ms(c["rt_us"], c["requests"])
     tiles = [
         _tile("requests", fmt(c["requests"])),
         _tile("unique visitors", fmt(c["visitors"])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from harpia_store import (
@@ -13,6 +14,8 @@ from harpia_store import (
     SupportsLists,
     SupportsSets,
 )
+
+logger = logging.getLogger("harpia.telemetry")
 
 REQUIRED: tuple[tuple[str, type], ...] = (
     ("Store (get/set/delete)", Store),
@@ -52,6 +55,25 @@ def check_store(store: object) -> TelemetryStore:
 def keys_per_day(max_visitors_keys: int) -> int:
     """The most keys one day of telemetry can hold."""
     return KEYS_PER_DAY_FIXED + KEYS_PER_VISITOR * max_visitors_keys
+
+
+def check_memory_limit(store: object, max_visitors_keys: int) -> None:
+    """Warn when a ``MemoryStore`` is too small for one full day of telemetry.
+
+    Such a store evicts its oldest keys — the day's counters among them — once the day has
+    enough visitors, and the counts silently shrink.
+    """
+    needed = keys_per_day(max_visitors_keys)
+    if isinstance(store, MemoryStore) and store.limit < needed:
+        logger.warning(
+            "telemetry: MemoryStore(limit=%d) can hold less than one day of telemetry "
+            "(up to %d keys with max_visitors_keys=%d); its oldest keys will be evicted "
+            "when the day is busy. Use MemoryStore(limit=%d) or more, or leave store=None.",
+            store.limit,
+            needed,
+            max_visitors_keys,
+            needed * DEFAULT_MEMORY_DAYS,
+        )
 
 
 def default_store(max_visitors_keys: int, retention_days: int | None) -> MemoryStore:

@@ -25,7 +25,7 @@ from ._errors import Unauthorized
 from ._layout import Layout
 from ._reader import Reader, average_ms, sort_views
 from ._recorder import Recorder
-from ._store import TelemetryStore, check_store, default_store
+from ._store import TelemetryStore, check_memory_limit, check_store, default_store
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -100,6 +100,7 @@ class Telemetry:
         self.store: TelemetryStore = check_store(
             default_store(max_visitors_keys, retention_days) if store is None else store
         )
+        check_memory_limit(self.store, max_visitors_keys)
         self.trust_proxy = trust_proxy
         self.max_visitors_keys = max_visitors_keys
         self.max_paths = max_paths
