@@ -31,6 +31,8 @@ class _DayCache:
 
     __slots__ = (
         "day_key",
+        "errors_prefix",
+        "hits_prefix",
         "page_errors_key",
         "page_rt_key",
         "pages_key",
@@ -40,6 +42,7 @@ class _DayCache:
         "snapshot_at",
         "sources_key",
         "visitors_full",
+        "visits_prefix",
     )
 
     def __init__(self, layout: Layout, day: str) -> None:
@@ -49,6 +52,9 @@ class _DayCache:
         self.page_errors_key = layout.page_errors(day)
         self.paths_key = layout.paths(day)
         self.sources_key = layout.sources(day)
+        self.hits_prefix = layout.kind_prefix("hits", day)
+        self.visits_prefix = layout.kind_prefix("visits", day)
+        self.errors_prefix = layout.kind_prefix("errors", day)
         self.paths: set[str] = set()
         self.paths_full = False
         self.snapshot_at = -SNAPSHOT_EVERY
@@ -115,43 +121,32 @@ class Recorder:
         if self._paused_until and monotonic() < self._paused_until:
             self.dropped += 1
             return False
+        store, ttl = self._store, self._ttl
         try:
-            await self._write(day, ip, path, response_us, visit, source_label)
+            cache = self._days.get(day) or self._new_day(day)
+            error = visit["error"] is not None
+            page = path if path in cache.paths else await self._admit_path(cache, path)
+            await store.incr_field(cache.pages_key, page, ttl=ttl)
+            await store.incr_field(cache.page_rt_key, page, response_us, ttl=ttl)
+            if error:
+                await store.incr_field(cache.page_errors_key, page, ttl=ttl)
+            if source_label is not None:
+                await store.incr_field(cache.sources_key, source_label, ttl=ttl)
+            hits_key = cache.hits_prefix + ip
+            # The one request that makes the counter 1 decides whether the IP gets a slot.
+            if await store.incr(hits_key, ttl=ttl) != 1 or await self._admit_visitor(
+                cache, ip, hits_key
+            ):
+                bound = self._max_visits
+                await store.append(cache.visits_prefix + ip, visit, max_len=bound, ttl=ttl)
+                if error:
+                    await store.append(cache.errors_prefix + ip, visit, max_len=bound, ttl=ttl)
+            else:
+                await store.incr_field(cache.day_key, "untracked", ttl=ttl)
         except Exception as exc:  # a broken store must never break the request
             self._failed(exc)
             return False
         return True
-
-    async def _write(
-        self,
-        day: str,
-        ip: str,
-        path: str,
-        response_us: int,
-        visit: dict[str, Any],
-        source_label: str | None,
-    ) -> None:
-        store, layout, ttl = self._store, self._layout, self._ttl
-        cache = self._days.get(day) or self._new_day(day)
-        error = visit["error"] is not None
-        page = path if path in cache.paths else await self._admit_path(cache, path)
-        await store.incr_field(cache.pages_key, page, ttl=ttl)
-        await store.incr_field(cache.page_rt_key, page, response_us, ttl=ttl)
-        if error:
-            await store.incr_field(cache.page_errors_key, page, ttl=ttl)
-        if source_label is not None:
-            await store.incr_field(cache.sources_key, source_label, ttl=ttl)
-        hits_key = layout.hits(day, ip)
-        # The one request that makes the counter 1 decides whether the IP gets a slot.
-        if await store.incr(hits_key, ttl=ttl) != 1 or await self._admit_visitor(
-            cache, day, ip, hits_key
-        ):
-            bound = self._max_visits
-            await store.append(layout.visits(day, ip), visit, max_len=bound, ttl=ttl)
-            if error:
-                await store.append(layout.errors(day, ip), visit, max_len=bound, ttl=ttl)
-        else:
-            await store.incr_field(cache.day_key, "untracked", ttl=ttl)
 
     def _new_day(self, day: str) -> _DayCache:
         if len(self._days) >= KEEP_DAYS:
@@ -159,7 +154,7 @@ class Recorder:
         cache = self._days[day] = _DayCache(self._layout, day)
         return cache
 
-    async def _admit_visitor(self, cache: _DayCache, day: str, ip: str, hits_key: str) -> bool:
+    async def _admit_visitor(self, cache: _DayCache, ip: str, hits_key: str) -> bool:
         """Give a slot to the IP whose first request of ``day`` this is, if one is left."""
         store, ttl = self._store, self._ttl
         if not cache.visitors_full:
@@ -170,7 +165,7 @@ class Recorder:
             cache.visitors_full = True
             await store.incr_field(cache.day_key, "visitors", -1, ttl=ttl)
         await store.delete(hits_key)
-        await store.delete(self._layout.visits(day, ip))  # a racing request may have made it
+        await store.delete(cache.visits_prefix + ip)  # a racing request may have made it
         return False
 
     async def _admit_path(self, cache: _DayCache, path: str) -> str:
