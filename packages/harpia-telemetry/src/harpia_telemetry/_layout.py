@@ -31,6 +31,9 @@ key                          kind         holds
 ``errors:D:IP``              list         this visitor's newest errored visits (same bound)
 ===========================  ===========  ==================================================
 
+A visit is stored as ``{"path", "method", "status", "timestamp", "response_time"}`` plus
+``"error"`` and ``"source"`` only when it has them; readers rebuild the full shape.
+
 Why per-visitor keys rather than one hash per day keyed by IP: erasure. ``delete(ip=)``
 must remove every trace of an address, and a store can delete a key but has no atomic
 "remove one field". With one key per visitor, erasure is a plain delete, and the day's

@@ -35,6 +35,22 @@ def average_ms(total_us: int, count: int) -> float:
     return round(total_us / count / 1000, 2) if count else 0.0
 
 
+def full_visit(stored: dict[str, Any]) -> dict[str, Any]:
+    """A visit as the API returns it, from its stored form (which leaves out ``None``s).
+
+    Always a new dict, so callers cannot change what a ``MemoryStore`` holds.
+    """
+    return {
+        "path": stored["path"],
+        "method": stored["method"],
+        "status": stored["status"],
+        "timestamp": stored["timestamp"],
+        "response_time": stored["response_time"],
+        "error": stored.get("error"),
+        "source": stored.get("source"),
+    }
+
+
 def sort_views(views: dict[str, int]) -> list[dict[str, Any]]:
     """``[{"path", "views"}]``, most viewed first, then by path."""
     ordered = sorted(views.items(), key=lambda item: (-item[1], item[0]))
@@ -145,7 +161,10 @@ class Reader:
         hits, visits = await asyncio.gather(
             store.get(layout.hits(day, ip)), store.get_list(layout.visits(day, ip))
         )
-        return {"total_requests": hits if isinstance(hits, int) else 0, "visits": visits}
+        return {
+            "total_requests": hits if isinstance(hits, int) else 0,
+            "visits": [full_visit(visit) for visit in visits],
+        }
 
     async def visitors(self, day: str) -> dict[str, dict[str, Any]]:
         ips = await self.visitor_ips("hits", day)
@@ -178,7 +197,7 @@ class Reader:
                 "path": visit["path"],
                 "timestamp": visit["timestamp"],
                 "response_time": visit["response_time"],
-                "error": visit["error"],
+                "error": visit.get("error"),
             }
             for ip, visits in zip(ips, lists, strict=True)
             for visit in visits

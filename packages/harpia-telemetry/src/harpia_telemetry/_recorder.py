@@ -124,7 +124,7 @@ class Recorder:
         store, ttl = self._store, self._ttl
         try:
             cache = self._days.get(day) or self._new_day(day)
-            error = visit["error"] is not None
+            error = "error" in visit
             page = path if path in cache.paths else await self._admit_path(cache, path)
             await store.incr_field(cache.pages_key, page, ttl=ttl)
             await store.incr_field(cache.page_rt_key, page, response_us, ttl=ttl)
