@@ -9,6 +9,7 @@ from harpia_store import Cache as Cache
 from harpia_store import MemoryStore as MemoryStore
 from harpia_store import RedisStore as RedisStore
 from harpia_store import Store as Store
+from harpia_telemetry import Telemetry as Telemetry
 from harpia_templates import TemplateEngine as TemplateEngine
 
 from ._app import Harpia as Harpia
@@ -52,6 +53,7 @@ __all__ = (
     "SecurityHeaders",
     "Server",
     "Store",
+    "Telemetry",
     "TemplateEngine",
     "TestClient",
     "TestResponse",
