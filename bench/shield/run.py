@@ -29,6 +29,7 @@ import time
 from typing import Any
 
 from harpia import Harpia, Request, harpia
+from harpia._server._common import response_head
 from harpia._server._connection import HTTPConnection
 from harpia._server._events import RequestHead
 
@@ -73,7 +74,8 @@ async def run_wire(app: Harpia, requests: int) -> float:
         assert isinstance(head, RequestHead)
         request = Request(head.method, head.raw_path, head.query_string, head.headers, _empty)
         res = await handle(request)
-        out = conn.respond(res.status_code, res.raw_headers(), res.body, validated=True)
+        headers, block = response_head(res)  # as the native server's drivers do
+        out = conn.respond(res.status_code, headers, res.body, validated=True, block=block)
         assert out.startswith(b"HTTP/1.1 200")
         conn.next_event()  # back to idle for the next request on this connection
     return (time.perf_counter() - start) / requests

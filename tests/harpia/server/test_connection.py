@@ -135,6 +135,25 @@ def test_date_header_is_added_once() -> None:
     )
 
 
+def test_validated_headers_and_a_serialised_block() -> None:
+    conn = connection()
+    head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+    block = b"x-frame-options: SAMEORIGIN\r\nx-b: 2\r\n"
+    assert conn.respond(200, [(b"content-length", b"2")], b"hi", validated=True, block=block) == (
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n" + block + b"\r\nhi"
+    )
+    # without validated=True, h11 still refuses a broken header: a canned 500
+    head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+    out = conn.respond(200, [(b"bad name", b"v")], b"hi")
+    assert out.startswith(b"HTTP/1.1 500 ")
+    # validated: framing headers are still h11's to check
+    conn = connection()
+    head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+    out = conn.respond(200, [(b"content-length", b"x")], b"hi", validated=True, block=block)
+    assert out.startswith(b"HTTP/1.1 500 ")
+    assert block not in out
+
+
 def test_absolute_and_asterisk_targets() -> None:
     conn = connection()
     head = head_of(conn, b"GET http://example.org/p/q?z HTTP/1.1\r\nhost: example.org\r\n\r\n")

@@ -382,6 +382,32 @@ async def test_headers_checked_when_set_go_out_unchanged(driver: str) -> None:
     assert reply.headers[b"x-empty"] == b""
 
 
+async def test_shield_headers_on_the_wire_once_each(driver: str) -> None:
+    app = harpia()
+    app.shield(use_nonce=True)
+    app.get("/", lambda req, res: res.text(req.nonce or ""))
+    app.get("/own", lambda req, res: res.header("X-Frame-Options", "DENY").text("own"))
+
+    async with running(app, driver) as server:
+        port = server.port or 0
+        async with client(port) as c:
+            await c.send(get("/") + get("/missing"))
+            first, missing = [await c.response() for _ in range(2)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /own HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+        raw = await asyncio.wait_for(reader.read(-1), TIMEOUT)
+        writer.close()
+    nonce = first.body.decode()
+    assert nonce
+    assert f"'nonce-{nonce}'".encode() in first.headers[b"content-security-policy"]
+    assert first.headers[b"x-frame-options"] == b"SAMEORIGIN"
+    assert missing.status == 404
+    assert b"x-content-type-options" in missing.headers  # error responses get them too
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.count(b"\r\nx-frame-options:") == 1  # the handler's own value wins
+    assert b"\r\nx-frame-options: deny" in head
+
+
 async def test_context_variables_do_not_leak_between_requests(driver: str) -> None:
     import contextvars
 

@@ -14,6 +14,32 @@ from typing import overload
 RawHeaders = list[tuple[bytes, bytes]]
 
 
+class HeaderBlock:
+    """Headers fixed before the response is built (the shield's), checked once.
+
+    ``pairs`` serve the ASGI adapter and the test client; the native server sends
+    ``wire``, the same lines serialised once (``name: value\r\n`` each), so a block shared
+    by every response costs the server no per-header work at all.
+    """
+
+    __slots__ = ("_wire", "pairs")
+
+    def __init__(self, pairs: RawHeaders) -> None:
+        self.pairs = pairs
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The lines as sent (computed on first use, then kept)."""
+        wire = self._wire
+        if wire is None:
+            wire = self._wire = b"".join([b"%s: %s\r\n" % pair for pair in self.pairs])
+        return wire
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+
 class Headers(Mapping[str, str]):
     """Read-only request headers: ``headers["content-type"]``, ``get``, ``getall``.
 

@@ -13,7 +13,7 @@ from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore
 from typing import TYPE_CHECKING, Any, Self
 
 from ._cookies import ResponseCookies
-from ._headers import MutableHeaders, RawHeaders
+from ._headers import HeaderBlock, MutableHeaders, RawHeaders
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Mapping
@@ -95,7 +95,7 @@ class Response:
         self.request: Request | None = None
         self.error: BaseException | None = None
         self._cookies: ResponseCookies | None = None
-        self.raw_extra: RawHeaders | None = None  # pre-encoded, sent after headers (Shield)
+        self.raw_extra: HeaderBlock | None = None  # checked, sent after headers (Shield)
         for name, value in (headers or {}).items():
             self.headers.set(name, value)
         if content is not None:
@@ -230,8 +230,12 @@ class Response:
 
     # -- for front ends --------------------------------------------------------------
 
-    def raw_headers(self) -> RawHeaders:
-        """Every header as bytes: ``headers``, ``Content-Length``, ``raw_extra``, ``Set-Cookie``."""
+    def raw_headers(self, *, extra: bool = True) -> RawHeaders:
+        """Every header as bytes: ``headers``, ``Content-Length``, ``raw_extra``, ``Set-Cookie``.
+
+        ``extra=False`` leaves ``raw_extra`` out, for a front end that sends its ``wire``
+        form itself (the native server).
+        """
         raw = self.headers.encoded()
         if self.body_stream is None and self.status_code not in (204, 304):
             for name, _ in raw:
@@ -239,8 +243,8 @@ class Response:
                     break
             else:
                 raw.append((b"content-length", str(len(self.body)).encode()))
-        if self.raw_extra:
-            raw.extend(self.raw_extra)
+        if extra and self.raw_extra:
+            raw.extend(self.raw_extra.pairs)
         if self._cookies:
             raw.extend(
                 (b"set-cookie", value.encode("latin-1")) for value in self._cookies.headers()

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from harpia_shield import SecurityHeaders, Shield
 
+from ._headers import HeaderBlock
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ._headers import RawHeaders
     from ._request import Request
     from ._response import Response
 
@@ -35,7 +36,7 @@ class AppShield:
     def __init__(self, shield: Shield) -> None:
         self.shield = shield
         self.use_nonce = shield.use_nonce
-        self.raw = shield.raw_headers()
+        self.raw = HeaderBlock(shield.raw_headers())
         """The headers without a nonce, shared by every response: never mutated."""
         self._watch = shield.header_names | shield.remove
         self.clear: set[str] = set()
@@ -43,13 +44,13 @@ class AppShield:
         the shield. Most responses set only such names: ``Harpia.handle`` checks them
         inline and calls ``finish`` only for the others (a call saved per request)."""
 
-    def start(self, request: Request) -> RawHeaders:
+    def start(self, request: Request) -> HeaderBlock:
         """Give ``request`` its nonce; the headers it will get (``use_nonce`` only: else
         the app takes ``raw`` directly, saving a call on every request)."""
         request.nonce, raw = self.shield.for_request()
-        return raw
+        return HeaderBlock(raw)
 
-    def finish(self, res: Response, raw: RawHeaders) -> None:
+    def finish(self, res: Response, raw: HeaderBlock) -> None:
         """Attach ``raw`` to ``res``, but for the names the handler set; drop removed ones.
 
         Learns the names that turn out clear (at most ``_MAX_CLEAR`` of them).
@@ -64,12 +65,12 @@ class AppShield:
                     clear.add(name)
         res.raw_extra = raw
 
-    def _merge(self, res: Response, raw: RawHeaders) -> RawHeaders:
+    def _merge(self, res: Response, raw: HeaderBlock) -> HeaderBlock:
         headers = res.headers
         for name in self.shield.remove:
             headers.remove(name)
         present = {name.lower().encode("latin-1") for name, _ in headers}
-        return [pair for pair in raw if pair[0] not in present]
+        return HeaderBlock([pair for pair in raw.pairs if pair[0] not in present])
 
 
 def make_shield(

@@ -23,7 +23,14 @@ from anyio.streams.tls import TLSStream
 
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
-from ._common import LINGER_TIMEOUT, ClientDisconnected, body_error, logger, new_connection
+from ._common import (
+    LINGER_TIMEOUT,
+    ClientDisconnected,
+    body_error,
+    logger,
+    new_connection,
+    response_head,
+)
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
 from ._states import BODY, CLOSING, TimerKind
 
@@ -250,8 +257,9 @@ class AnyioConnection:
         try:
             res = await self._app.handle(request)
             if res.body_stream is None:
+                headers, block = response_head(res)
                 await self._send(
-                    conn.respond(res.status_code, res.raw_headers(), res.body, validated=True)
+                    conn.respond(res.status_code, headers, res.body, validated=True, block=block)
                 )
             else:
                 await self._stream_response(res)
@@ -270,7 +278,8 @@ class AnyioConnection:
             await serve_websocket(self, stream, res)
             return
         conn = self._conn
-        await self._send(conn.start_response(res.status_code, res.raw_headers(), validated=True))
+        headers, block = response_head(res)
+        await self._send(conn.start_response(res.status_code, headers, validated=True, block=block))
         try:
             if conn.state is BODY:
                 async for chunk in stream:

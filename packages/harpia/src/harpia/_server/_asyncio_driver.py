@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
-from ._common import HIGH_WATER, LINGER_TIMEOUT, ClientDisconnected, body_error, logger
+from ._common import (
+    HIGH_WATER,
+    LINGER_TIMEOUT,
+    ClientDisconnected,
+    body_error,
+    logger,
+    response_head,
+)
 from ._common import new_connection as _new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
 from ._states import BODY, TimerKind
@@ -309,7 +316,8 @@ class HTTPProtocol(asyncio.Protocol):
         try:
             res = await self._app.handle(request)
             if res.body_stream is None:
-                data = conn.respond(res.status_code, res.raw_headers(), res.body, validated=True)
+                headers, block = response_head(res)
+                data = conn.respond(res.status_code, headers, res.body, validated=True, block=block)
                 if not self._lost:
                     self._transport.write(data)  # type: ignore[union-attr]
             else:
@@ -332,7 +340,8 @@ class HTTPProtocol(asyncio.Protocol):
             await serve_websocket(self, stream, res)
             return
         conn = self._conn
-        self._write(conn.start_response(res.status_code, res.raw_headers(), validated=True))
+        headers, block = response_head(res)
+        self._write(conn.start_response(res.status_code, headers, validated=True, block=block))
         try:
             if conn.state is BODY:
                 async for chunk in stream:

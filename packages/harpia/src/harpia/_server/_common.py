@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
     from .._app import Harpia
+    from .._headers import RawHeaders
+    from .._response import Response
     from ._config import Config
     from ._connection import HTTPConnection
     from ._events import BodyError
@@ -66,6 +68,14 @@ class _DateHeader:
 
 http_date = _DateHeader()
 """``http_date()`` returns the current ``Date`` header value (``b"Sun, 06 Nov 1994 …"``)."""
+
+
+def response_head(res: Response) -> tuple[RawHeaders, bytes]:
+    """``res``'s headers for ``HTTPConnection``: the pairs, and ``raw_extra`` on the wire."""
+    extra = res.raw_extra
+    if extra is None:
+        return res.raw_headers(), b""
+    return res.raw_headers(extra=False), extra.wire
 
 
 def new_connection(config: Config) -> HTTPConnection:

@@ -321,7 +321,9 @@ class HTTPConnection:
             )
         return b""
 
-    def start_response(self, status: int, headers: RawHeaders, *, validated: bool = False) -> bytes:
+    def start_response(
+        self, status: int, headers: RawHeaders, *, validated: bool = False, block: bytes = b""
+    ) -> bytes:
         """Serialise the response head (h11 adds chunked framing when there is no length).
 
         An invalid head (h11 refuses it) is replaced by a canned 500 and the connection
@@ -336,6 +338,9 @@ class HTTPConnection:
                 h11 then skips its own per-header regexes, most of the cost of a small
                 response head. ``Content-Length`` and ``Transfer-Encoding`` are still
                 checked.
+            block: More header lines already serialised (``name: value\r\n`` each) and
+                checked by the caller, put after the others; never framing or
+                ``Connection`` headers, which h11 must see.
 
         Returns:
             The bytes to send.
@@ -358,10 +363,12 @@ class HTTPConnection:
                 reason=PHRASES.get(status, b""),
                 _parsed=validated,  # h11's own flag for "already checked" headers
             )
-            return h.send(response)
+            head = h.send(response)
         except h11.LocalProtocolError:
             self._move(Trigger.CLOSE)
             return self._canned(500)
+        assert head is not None
+        return head[:-2] + block + b"\r\n" if block else head
 
     def _unread_too_big(self) -> bool:
         if self._h11.they_are_waiting_for_100_continue:
@@ -411,10 +418,16 @@ class HTTPConnection:
         return data
 
     def respond(
-        self, status: int, headers: RawHeaders, body: bytes, *, validated: bool = False
+        self,
+        status: int,
+        headers: RawHeaders,
+        body: bytes,
+        *,
+        validated: bool = False,
+        block: bytes = b"",
     ) -> bytes:
         """``start_response`` + ``send_body`` + ``end_response`` in one call."""
-        head = self.start_response(status, headers, validated=validated)
+        head = self.start_response(status, headers, validated=validated, block=block)
         if self.state is not BODY:
             return head
         h = self._h11
