@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.support.processes import serving
 from tests.support.redis_server import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = "examples.showcase.app:app"
 COMMANDS = {
     "native": [sys.executable, "-m", "harpia", "run", TARGET, "--host", "127.0.0.1"],
@@ -28,38 +24,11 @@ COMMANDS = {
 }  # fmt: skip
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on {port} within {timeout}s")
-
-
 @pytest.fixture(params=sorted(COMMANDS))
 def server(request: pytest.FixtureRequest) -> Iterator[int]:
     port = free_port()
-    process = subprocess.Popen(
-        [*COMMANDS[request.param], "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, process)
+    with serving([*COMMANDS[request.param], "--port", str(port)], port):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def call(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.harpia.test_showcase import ROOT, _wait_for
+from tests.support.processes import serving
 from tests.support.redis_server import free_port
 
 if TYPE_CHECKING:
@@ -28,17 +27,8 @@ def uvicorn(request: pytest.FixtureRequest) -> Iterator[int]:
         "--host", "127.0.0.1", "--port", str(port), "--ws", request.param,
         "--log-level", "warning", "--ws-max-size", "100000000",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(port, process)
+    with serving(command, port):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 async def test_echo_refusals_pubsub_and_close(uvicorn: int) -> None:

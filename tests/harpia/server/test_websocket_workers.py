@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import websockets
 
-from tests.harpia.test_showcase import ROOT, _wait_for
+from tests.support.processes import serving
 from tests.support.redis_server import free_port
 
 if TYPE_CHECKING:
@@ -25,17 +24,8 @@ TIMEOUT = 5.0
 def two_workers(redis_server: RedisServer) -> Iterator[int]:
     port = free_port()
     command = [sys.executable, "-m", "tests.harpia.server.ws_app", str(port), redis_server.url, "2"]
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(port, process)
+    with serving(command, port, stop_timeout=15):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 async def no_more(ws: Any) -> bool:

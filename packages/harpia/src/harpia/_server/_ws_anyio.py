@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING
 import anyio
 
 from .._websocket import WebSocket, run_session
-from ._events import NeedData
-from ._wsconnection import GOING_AWAY, WSClose, WSConnection, WSMessage
+from ._wsconnection import (
+    GOING_AWAY,
+    INBOX_LIMIT,
+    WSClose,
+    WSConnection,
+    WSMessage,
+    fill_inbox,
+)
 from ._wshandshake import accept_headers
 
 if TYPE_CHECKING:
@@ -29,7 +35,6 @@ if TYPE_CHECKING:
     from .._ws_options import WSOptions
     from ._anyio_driver import AnyioConnection
 
-INBOX_LIMIT = 64
 CLOSE_TIMEOUT = 5.0
 _ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, anyio.EndOfStream)
 
@@ -94,15 +99,10 @@ class AnyioWebSocket:
         """Parse buffered bytes into the inbox while it has room; queue replies."""
         conn = self._conn
         inbox = self._inbox
-        while not self._ended and len(inbox) < INBOX_LIMIT:
-            event = conn.next_event()
-            if type(event) is NeedData:
-                break
-            assert type(event) is WSMessage or type(event) is WSClose
-            if type(event) is WSClose:
-                self._end(event)
-                break
-            inbox.append(event)
+        if not self._ended:
+            closed = fill_inbox(conn, inbox)
+            if closed is not None:
+                self._end(closed)
         out = conn.data_to_send()
         if out:
             self._queue(out)

@@ -23,8 +23,14 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from .._websocket import WebSocket, run_session
-from ._events import NeedData
-from ._wsconnection import GOING_AWAY, WSClose, WSConnection, WSMessage
+from ._wsconnection import (
+    GOING_AWAY,
+    INBOX_LIMIT,
+    WSClose,
+    WSConnection,
+    WSMessage,
+    fill_inbox,
+)
 from ._wshandshake import accept_headers
 
 if TYPE_CHECKING:
@@ -33,7 +39,6 @@ if TYPE_CHECKING:
     from .._ws_options import WSOptions
     from ._asyncio_driver import HTTPProtocol
 
-INBOX_LIMIT = 64
 CLOSE_TIMEOUT = 5.0
 
 
@@ -139,15 +144,10 @@ class AsyncioWebSocket(asyncio.Protocol):
         """Parse buffered bytes into the inbox (while it has room); write replies."""
         conn = self._conn
         inbox = self._inbox
-        while not self._ended and len(inbox) < INBOX_LIMIT:
-            event = conn.next_event()
-            if type(event) is NeedData:
-                break
-            assert type(event) is WSMessage or type(event) is WSClose
-            if type(event) is WSClose:
-                self._end(event)
-                break
-            inbox.append(event)
+        if not self._ended:
+            closed = fill_inbox(conn, inbox)
+            if closed is not None:
+                self._end(closed)
         out = conn.data_to_send()
         if out and not self._lost:
             self._transport.write(out)

@@ -50,6 +50,7 @@ from wsproto.events import (
 from ._events import NEED_DATA, NeedData
 
 if TYPE_CHECKING:
+    from collections import deque
     from collections.abc import Generator
 
     from wsproto.events import Event as WSProtoEvent
@@ -284,3 +285,24 @@ class WSConnection:
         if local is not None:
             return local
         return WSClose(code, reason)
+
+
+INBOX_LIMIT = 64
+"""Parsed messages a connection holds for its handler before it stops reading."""
+
+
+def fill_inbox(conn: WSConnection, inbox: deque[WSMessage | WSClose]) -> WSClose | None:
+    """Parse buffered bytes into ``inbox`` until it holds ``INBOX_LIMIT`` messages.
+
+    Returns the ``WSClose`` event if the peer's close came (not put in the inbox), else
+    ``None`` (no more complete message buffered, or the inbox is full).
+    """
+    while len(inbox) < INBOX_LIMIT:
+        event = conn.next_event()
+        if type(event) is NeedData:
+            return None
+        if type(event) is WSClose:
+            return event
+        assert type(event) is WSMessage
+        inbox.append(event)
+    return None
