@@ -18,6 +18,8 @@ from ._cors import CorsOptions as CorsOptions
 from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
+from ._http_cache import HttpCache as HttpCache
+from ._http_cache import http_cache as http_cache
 from ._multidict import QueryParams as QueryParams
 from ._pubsub import RedisPubSub as RedisPubSub
 from ._request import Request as Request
@@ -40,6 +42,7 @@ __all__ = (
     "HTTPError",
     "Harpia",
     "Headers",
+    "HttpCache",
     "ListenInfo",
     "Match",
     "MemoryStore",
@@ -62,4 +65,5 @@ __all__ = (
     "WebSocket",
     "__version__",
     "harpia",
+    "http_cache",
 )
