@@ -7,13 +7,14 @@ import uuid
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import pytest
 
 import harpia as hp
 from harpia import HttpCache, MemoryStore, RedisStore, Request, Response, TestClient, http_cache
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from tests.support.redis_server import RedisServer
 
@@ -436,3 +437,43 @@ def test_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="min_ttl"):
         http_cache(min_ttl=-1)
     assert "ttl=604800" in repr(http_cache())
+
+
+async def test_headers_of_earlier_middlewares_are_not_stored(store: AnyStore) -> None:
+    origin = Origin()
+    count = [0]
+    app = hp.harpia()
+
+    def request_id(req: Request, res: Response, next: Any) -> None:
+        res.header("x-request-id", str(count[0]))
+        count[0] += 1
+        next()
+
+    app.use(request_id, http_cache(store))
+    app.get("/page", origin)
+    client = TestClient(app)
+    assert (await client.get("/page")).headers.getall("x-request-id") == ["0"]
+    hit = await client.get("/page")
+    assert hit.headers["x-cache"] == "HIT"
+    assert hit.headers.getall("x-request-id") == ["1"]
+
+
+@pytest.mark.redis
+async def test_an_unreachable_store_serves_from_the_handler_and_recovers(
+    redis_factory: Callable[[], RedisServer],
+) -> None:
+    redis = redis_factory()
+    store = RedisStore(redis.url, prefix="hc-down:", connect_timeout=1, timeout=1)
+    origin = Origin()
+    client, _, _ = make(store, origin)
+    try:
+        redis.stop()
+        for _ in range(2):
+            res = await client.get("/page")
+            assert (res.status, res.text(), res.headers["x-cache"]) == (200, "hello", "MISS")
+        await anyio.to_thread.run_sync(redis.start)
+        await client.get("/page")
+        assert (await client.get("/page")).headers["x-cache"] == "HIT"
+        assert origin.calls == 3
+    finally:
+        await store.close()

@@ -34,12 +34,13 @@ from __future__ import annotations
 import asyncio
 import binascii
 import hashlib
+import logging
 import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from harpia_store import MemoryStore, SupportsKeys, adapt
+from harpia_store import MemoryStore, StoreError, SupportsKeys, adapt
 
 from ._files import _etag_matches, _timestamp
 
@@ -58,6 +59,7 @@ _CONDITIONAL = frozenset(
 _NOT_IN_304 = frozenset({"content-type", "content-length", "content-encoding"})
 _NOT_STORED = frozenset({"x-cache", "age", "content-length", "set-cookie"})
 Entry = dict[str, Any]
+logger = logging.getLogger("harpia")
 
 
 def parse_cache_control(value: str | None) -> dict[str, str | None]:
@@ -141,9 +143,13 @@ class HttpCache:
 
     async def _lookup(self, key: str, req: Request) -> Entry | None:
         """The entry stored under ``key``, following a ``Vary`` pointer."""
-        entry: Entry | None = await self.store.get(key)
-        if entry is not None and "vary" in entry:
-            entry = await self.store.get(_variant(key, entry["vary"], req))
+        try:
+            entry: Entry | None = await self.store.get(key)
+            if entry is not None and "vary" in entry:
+                entry = await self.store.get(_variant(key, entry["vary"], req))
+        except StoreError as exc:  # an unreachable store: serve from the handler
+            logger.warning("http_cache: store read failed (%s); not cached", exc)
+            return None
         return entry
 
     async def _fill(
@@ -211,12 +217,12 @@ class HttpCache:
             self._serve(req, res, refreshed, "REVALIDATED", now)
             return refreshed
         res.headers.set("x-cache", "MISS")
-        entry = self._entry(req, res, now)
+        entry = self._entry(req, res, now, before)
         if entry is None:
             if stale is not None and "no-store" in parse_cache_control(
                 res.headers.get("cache-control")
             ):
-                await self.store.delete(_key(public, stale, req))
+                await self._write(self.store.delete(_key(public, stale, req)))
             return None
         if stale is not None and entry["e"] == stale["e"]:
             entry = self._refreshed(stale, res, now)
@@ -230,7 +236,9 @@ class HttpCache:
 
     # -- entries --------------------------------------------------------------------------
 
-    def _entry(self, req: Request, res: Response, now: float) -> Entry | None:
+    def _entry(
+        self, req: Request, res: Response, now: float, before: list[tuple[str, str]]
+    ) -> Entry | None:
         """The storable form of ``res``, or None when it must not be stored."""
         if (
             req.method != "GET"
@@ -275,7 +283,7 @@ class HttpCache:
             res.headers.set("last-modified", _http_date(stamp))
         return {
             "s": res.status_code,
-            "h": [[n, v] for n, v in res.headers.items() if n.lower() not in _NOT_STORED],
+            "h": [[n, v] for n, v in _added(res, before) if n.lower() not in _NOT_STORED],
             "b": binascii.b2a_base64(body, newline=False).decode("ascii"),
             "e": etag,
             "m": stamp,
@@ -307,8 +315,14 @@ class HttpCache:
         keep = max(entry["f"], self.min_ttl, 1.0)
         vary: list[str] = entry["vn"]
         if vary:  # the plain key points at the variants
-            await self.store.set(public + entry["p"], {"vary": vary}, ttl=keep)
-        await self.store.set(_key(public, entry, req), entry, ttl=keep)
+            await self._write(self.store.set(public + entry["p"], {"vary": vary}, ttl=keep))
+        await self._write(self.store.set(_key(public, entry, req), entry, ttl=keep))
+
+    async def _write(self, operation: Awaitable[None]) -> None:
+        try:
+            await operation
+        except StoreError as exc:  # the response is served all the same, just not kept
+            logger.warning("http_cache: store write failed (%s); not cached", exc)
 
     def _serve(self, req: Request, res: Response, entry: Entry, state: str, now: float) -> None:
         """Make ``res`` the cached response (a 304 when the client's validators match)."""
@@ -427,6 +441,14 @@ def _not_modified(req: Request, entry: Entry) -> bool:
         return _etag_matches(none_match, entry["e"])
     when = _timestamp(headers.get("if-modified-since", ""))
     return when is not None and int(entry["m"]) <= when
+
+
+def _added(res: Response, before: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers the handler set (not those of the middlewares that ran before)."""
+    items = res.headers.items()
+    if items[: len(before)] == before:
+        return items[len(before) :]
+    return [item for item in items if item not in before]
 
 
 def _reset(res: Response, headers: list[tuple[str, str]]) -> None:
