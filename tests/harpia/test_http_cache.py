@@ -477,3 +477,19 @@ async def test_an_unreachable_store_serves_from_the_handler_and_recovers(
         assert origin.calls == 3
     finally:
         await store.close()
+
+
+async def test_concurrent_revalidations_run_the_handler_once(store: AnyStore) -> None:
+    class Slow(Origin):
+        async def __call__(self, req: Request, res: Response) -> None:
+            await asyncio.sleep(0.05)
+            await super().__call__(req, res)
+
+    origin = Slow(cache_control="max-age=10")
+    client, _, clock = make(store, origin)
+    origin.honour_etag = (await client.get("/page")).headers["etag"]
+    clock.now += 11
+    results = await asyncio.gather(*(client.get("/page").execute() for _ in range(6)))
+    assert origin.calls == 2
+    assert {r.text() for r in results} == {"hello"}
+    assert sorted(r.headers["x-cache"] for r in results) == ["HIT"] * 5 + ["REVALIDATED"]
