@@ -493,3 +493,21 @@ async def test_concurrent_revalidations_run_the_handler_once(store: AnyStore) ->
     assert origin.calls == 2
     assert {r.text() for r in results} == {"hello"}
     assert sorted(r.headers["x-cache"] for r in results) == ["HIT"] * 5 + ["REVALIDATED"]
+
+
+async def test_a_cancelled_leader_lets_the_waiters_run_the_handler(store: AnyStore) -> None:
+    class Slow(Origin):
+        async def __call__(self, req: Request, res: Response) -> None:
+            await asyncio.sleep(0.05)
+            await super().__call__(req, res)
+
+    origin = Slow()
+    client, _, _ = make(store, origin)
+    leader = asyncio.ensure_future(client.get("/page").execute())
+    await asyncio.sleep(0.01)
+    waiter = asyncio.ensure_future(client.get("/page").execute())
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    res = await waiter
+    assert (res.status, res.text(), res.headers["x-cache"]) == (200, "hello", "MISS")
+    assert leader.cancelled()

@@ -165,10 +165,7 @@ class HttpCache:
         flight = public if stale is None else f"{public}{stale['p']}\x1f{stale['vk']}"
         waiting = self._inflight.get(flight)
         if waiting is not None:
-            try:
-                entry = await asyncio.shield(waiting)
-            except (Exception, asyncio.CancelledError):
-                entry = None
+            entry = await asyncio.shield(waiting)  # the leader always sets a result
             if (
                 entry is not None
                 and entry["p"] in ("", user)
