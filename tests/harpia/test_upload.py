@@ -252,6 +252,7 @@ def test_unknown_option_is_an_error() -> None:
         Upload(options={"max_sise": 1})  # type: ignore[arg-type]
 
 
+BND = "multipart/form-data; boundary=BND"
 MALFORMED = [
     b"garbage without boundary",
     b'--BND\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue',  # no closing
@@ -337,3 +338,28 @@ async def test_testclient_streams_files_with_content_length(tmp_path: Path) -> N
 
     res = await TestClient(app).post("/len").file({"file": src})
     assert res.json()["declared"] == res.json()["got"] > 600_000
+
+
+async def test_body_read_before_upload_is_a_clear_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = hp.harpia()
+    upload = Upload(path=tmp_path)
+
+    async def reads_form(req: Request, res: Response, next: Any) -> None:
+        await req.form()
+        await next()
+
+    app.post("/up", reads_form, upload.single, lambda req, res: "ok")
+    res = await TestClient(app).post("/up").file("file", ("a.txt", b"x"))
+    assert res.status == 500
+    assert "before the upload middleware" in caplog.text
+    assert names(tmp_path) == []
+
+
+async def test_epilogue_after_last_boundary_is_ignored(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    body = b'--BND\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--BND--\r\n'
+    res = await TestClient(app).post("/up").send(body + b"epilogue" * 10_000, BND)
+    assert res.status == 200, res.text()
+    assert res.json()["form"] == {"a": ["1"]}

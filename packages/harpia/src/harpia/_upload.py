@@ -214,6 +214,12 @@ class Upload:
     ) -> list[UploadedFile]:
         if req.content_type != "multipart/form-data":
             return []
+        if req.body_consumed:
+            raise RuntimeError(
+                "the multipart body was already read (by req.form(), body() or stream()) "
+                "before the upload middleware; put Upload.single/multiple before anything "
+                "that reads the body (a CSRF check can read the X-CSRF-Token header instead)"
+            )
         reader = _Reader(req, self, mode)
         try:
             fields = await reader.run()
@@ -384,13 +390,13 @@ class _Reader:
             max_header_count=16,
         )
         async for chunk in self.req.stream():
+            if self.ended:
+                continue  # an epilogue after the last boundary: read (keep-alive) and ignored
             try:
                 parser.write(chunk)
             except MultipartParseError as exc:
                 raise HTTPError(400, f"malformed multipart body: {exc}") from None
             await self._process()
-            if self.ended:
-                break  # trailing epilogue, if any, is ignored
         if not self.ended:
             raise HTTPError(400, "malformed multipart body: it ends before its last boundary")
         return self.fields
