@@ -363,3 +363,38 @@ async def test_epilogue_after_last_boundary_is_ignored(tmp_path: Path) -> None:
     res = await TestClient(app).post("/up").send(body + b"epilogue" * 10_000, BND)
     assert res.status == 200, res.text()
     assert res.json()["form"] == {"a": ["1"]}
+
+
+async def test_upload_through_asgi(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    body = (
+        b'--BND\r\nContent-Disposition: form-data; name="user"\r\n\r\nana\r\n'
+        b'--BND\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + PNG + b"\r\n--BND--\r\n"
+    )
+    inbox = [
+        {"type": "http.request", "body": body[:50], "more_body": True},
+        {"type": "http.request", "body": body[50:], "more_body": False},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/up",
+        "raw_path": b"/up",
+        "query_string": b"",
+        "headers": [(b"content-type", BND.encode())],
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200
+    data = b"".join(m.get("body", b"") for m in sent[1:])
+    assert b'"name":"a.png"' in data
+    assert b'"form":{"user":["ana"]}' in data
+    assert (tmp_path / "a.png").read_bytes() == PNG
