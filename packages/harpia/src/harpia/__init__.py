@@ -32,6 +32,9 @@ from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
 from ._testclient_ws import WSDisconnect as WSDisconnect
 from ._testclient_ws import WSRejected as WSRejected
+from ._upload import Upload as Upload
+from ._upload import UploadedFile as UploadedFile
+from ._upload import UploadOptions as UploadOptions
 from ._version import __version__ as __version__
 from ._websocket import WebSocket as WebSocket
 
@@ -60,6 +63,9 @@ __all__ = (
     "TemplateEngine",
     "TestClient",
     "TestResponse",
+    "Upload",
+    "UploadOptions",
+    "UploadedFile",
     "WSDisconnect",
     "WSRejected",
     "WebSocket",

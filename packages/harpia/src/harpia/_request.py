@@ -20,6 +20,7 @@ from ._multidict import QueryParams
 
 if TYPE_CHECKING:
     from ._app import Harpia
+    from ._upload import UploadedFile
 
 Receive = Callable[[], Awaitable[bytes]]
 """Returns the next chunk of the request body; ``b""`` once the body is complete."""
@@ -57,6 +58,8 @@ class Request:
         "app",
         "body_limit",
         "client",
+        "file",
+        "files",
         "http_version",
         "method",
         "nonce",
@@ -101,6 +104,8 @@ class Request:
         self.route: str | None = None
         self.nonce: str | None = None
         self.body_limit: int | None = None
+        self.file: UploadedFile | None = None
+        self.files: list[UploadedFile] = []
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._cookies: RequestCookies | None = None
@@ -253,17 +258,29 @@ class Request:
             raise HTTPError(400, f"malformed JSON body: {exc}") from None
 
     async def form(self) -> QueryParams:
-        """The body of an ``application/x-www-form-urlencoded`` request as a multi-dict.
+        """The fields of an urlencoded or ``multipart/form-data`` body as a multi-dict.
+
+        For multipart bodies read without ``Upload`` the files are read and dropped;
+        behind ``Upload.single``/``multiple`` the files are in ``req.file``/``req.files``.
 
         Raises:
-            HTTPError: 415 for other content types (multipart arrives with uploads).
+            HTTPError: 415 for other content types; 400 for a malformed multipart body.
         """
         if self._form is None:
             kind = self.content_type
+            if kind == "multipart/form-data":
+                from ._upload import read_form
+
+                self._form = QueryParams(await read_form(self))
+                return self._form
             if kind not in ("application/x-www-form-urlencoded", ""):
                 raise HTTPError(415, f"cannot read a form from {kind!r} content")
             self._form = QueryParams((await self.body()).decode("utf-8", errors="replace"))
         return self._form
+
+    def set_form(self, form: QueryParams) -> None:
+        """Set what ``form()`` returns (the upload middleware's plain fields)."""
+        self._form = form
 
     @property
     def body_consumed(self) -> bool:

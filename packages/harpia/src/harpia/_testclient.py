@@ -19,7 +19,10 @@ server sent them and sent back unchanged; decoding is the server's business.
 from __future__ import annotations
 
 import json as jsonlib
+import mimetypes
+import os
 import re
+import secrets
 from collections.abc import (
     AsyncIterable,
     Generator,
@@ -27,6 +30,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -176,6 +180,7 @@ class RequestBuilder:
         "_client",
         "_content_type",
         "_cookies",
+        "_files",
         "_form",
         "_headers",
         "_json",
@@ -195,6 +200,7 @@ class RequestBuilder:
         self._kind: _BodyKind | None = None
         self._json: Any = None
         self._form: list[tuple[str, str]] = []
+        self._files: list[tuple[str, FileSpec]] = []
         self._body: Body = b""
         self._content_type: str | None = None
 
@@ -258,6 +264,37 @@ class RequestBuilder:
         self._form.extend(_query_pairs(data, None))
         return self
 
+    def file(self, name: str | Mapping[str, FileSpec], value: FileSpec | None = None) -> Self:
+        """Attach files, sent as ``multipart/form-data`` with any ``form_data`` fields.
+
+        ``file({"file": path})``, ``file("file", path)``. A value is a path, or
+        ``(filename, data)`` / ``(filename, data, content_type)`` with ``data`` as
+        ``bytes``. Files on disk are streamed, never read whole.
+
+        Raises:
+            FileNotFoundError: a path does not name a file.
+            ValueError: the request already has a JSON or raw body.
+        """
+        if isinstance(name, str):
+            if value is None:
+                raise TypeError(f"missing file for field {name!r}")
+            items: list[tuple[str, FileSpec]] = [(name, value)]
+        else:
+            items = list(name.items())
+        self._body_kind("form")
+        for field, spec in items:
+            if not isinstance(spec, tuple) and not Path(spec).is_file():
+                raise FileNotFoundError(f"no file at {os.fspath(spec)!r} (field {field!r})")
+            self._files.append((field, spec))
+        return self
+
+    def files(self, data: Mapping[str, Iterable[FileSpec]]) -> Self:
+        """Attach several files per field: ``files({"files": [p1, p2]})`` (see ``file``)."""
+        for field, specs in data.items():
+            for spec in specs:
+                self.file(field, spec)
+        return self
+
     def send(
         self, body: str | bytearray | memoryview | Body, content_type: str | None = None
     ) -> Self:
@@ -306,6 +343,9 @@ class RequestBuilder:
         if self._kind == "json":
             data = jsonlib.dumps(self._json, ensure_ascii=False, separators=(",", ":"))
             return data.encode(), "application/json"
+        if self._kind == "form" and self._files:
+            body = MultipartBody(self._form, self._files)
+            return body, f"multipart/form-data; boundary={body.boundary}"
         if self._kind == "form":
             return urlencode(self._form).encode(), "application/x-www-form-urlencoded"
         return self._body, self._content_type
@@ -321,7 +361,9 @@ class RequestBuilder:
         }
         if content_type is not None:
             headers["content-type"] = ("content-type", content_type)
-        if isinstance(body, bytes):
+        if isinstance(body, MultipartBody):
+            headers["content-length"] = ("content-length", str(body.length))
+        elif isinstance(body, bytes):
             if body or self._kind is not None:
                 headers["content-length"] = ("content-length", str(len(body)))
         else:
@@ -352,6 +394,54 @@ class RequestBuilder:
 
     def __await__(self) -> Generator[Any, None, TestResponse]:
         return self.execute().__await__()
+
+
+FileSpec = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str]
+"""A file for ``.file()``: a path, or ``(filename, data[, content_type])``."""
+
+
+class MultipartBody:
+    """A ``multipart/form-data`` body, iterated in chunks (files streamed from disk)."""
+
+    def __init__(self, fields: list[tuple[str, str]], files: list[tuple[str, FileSpec]]) -> None:
+        self.boundary = f"harpia-{secrets.token_hex(12)}"
+        self.segments: list[bytes | Path] = []
+        for name, value in fields:
+            self.segments.append(self._head(name, None, None) + value.encode() + b"\r\n")
+        for name, spec in files:
+            if isinstance(spec, tuple):
+                filename, data = spec[0], spec[1]
+                kind = spec[2] if len(spec) == 3 else None
+                source: bytes | Path = data
+            else:
+                source = Path(spec)
+                filename, kind = source.name, None
+            kind = kind or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            self.segments += [self._head(name, filename, kind), source, b"\r\n"]
+        self.segments.append(f"--{self.boundary}--\r\n".encode())
+        self.length = sum(
+            len(seg) if isinstance(seg, bytes) else seg.stat().st_size for seg in self.segments
+        )
+
+    def _head(self, name: str, filename: str | None, kind: str | None) -> bytes:
+        def quoted(text: str) -> str:
+            return (
+                text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+            )
+
+        head = f'--{self.boundary}\r\nContent-Disposition: form-data; name="{quoted(name)}"'
+        if filename is not None:
+            head += f'; filename="{quoted(filename)}"\r\nContent-Type: {kind}'
+        return (head + "\r\n\r\n").encode()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for segment in self.segments:
+            if isinstance(segment, bytes):
+                yield segment
+                continue
+            with segment.open("rb") as file:
+                while chunk := file.read(CHUNK_SIZE):
+                    yield chunk
 
 
 def _receiver(body: Body) -> Receive:
