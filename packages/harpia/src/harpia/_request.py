@@ -20,6 +20,7 @@ from ._multidict import QueryParams
 
 if TYPE_CHECKING:
     from ._app import Harpia
+    from ._session import SessionData
 
 Receive = Callable[[], Awaitable[bytes]]
 """Returns the next chunk of the request body; ``b""`` once the body is complete."""
@@ -67,6 +68,7 @@ class Request:
         "route",
         "scheme",
         "server",
+        "session_state",
         "state",
         "trust_proxy",
     )
@@ -98,6 +100,7 @@ class Request:
         self.trust_proxy = app.trust_proxy if app is not None else False
         self.params: dict[str, str] = {}
         self.state: dict[str, Any] = {}
+        self.session_state: SessionData | None = None  # set by Session.middleware()
         self.route: str | None = None
         self.nonce: str | None = None
         self.body_limit: int | None = None
@@ -119,6 +122,23 @@ class Request:
         if self._headers is None:
             self._headers = Headers(self.raw_headers)
         return self._headers
+
+    @property
+    def session(self) -> SessionData:
+        """The session's data, a mutable mapping (needs ``app.use(session.middleware())``).
+
+        Raises:
+            RuntimeError: no session middleware ran for this request.
+        """
+        if self.session_state is None:
+            raise RuntimeError("req.session needs the session middleware: app.use(s.middleware())")
+        return self.session_state
+
+    @property
+    def csrf_token(self) -> str | None:
+        """The CSRF token for forms of this request (set by ``CSRF.middleware()``)."""
+        token = self.state.get("csrf_token")
+        return token if isinstance(token, str) else None
 
     @property
     def path(self) -> str:

@@ -1,0 +1,135 @@
+"""CSRF: synchroniser tokens bound to a session, kept in any Store.
+
+One token per session id, under ``prefix + session_id``: ``generate`` replaces it,
+``check`` compares in constant time and fails for an expired token or another session's,
+``delete`` drops it. The middleware checks unsafe methods and hands templates the token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from harpia_store import MemoryStore, Store, StoreError
+
+from ._errors import HTTPError
+from ._session import unavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from ._request import Request
+    from ._response import Response
+    from ._session import Middleware
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_FIELD = "_csrf"
+HEADER = "x-csrf-token"
+
+
+class CSRF:
+    """CSRF tokens in ``store`` (a ``MemoryStore`` when omitted), valid ``ttl`` seconds.
+
+    Raises:
+        ValueError: ``ttl`` is not a positive number.
+    """
+
+    def __init__(
+        self, store: Store[Any] | None = None, ttl: float = 300, *, prefix: str = "csrf:"
+    ) -> None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        self.store: Store[Any] = store if store is not None else MemoryStore()
+        self.ttl = ttl
+        self.prefix = prefix
+
+    async def generate(self, session_id: str) -> str:
+        """A new token for ``session_id`` (any previous one stops being valid).
+
+        Raises:
+            HTTPError: 503 when the store fails.
+        """
+        token = secrets.token_urlsafe(32)
+        entry = {"token": token, "expires": time.time() + self.ttl}
+        try:
+            await self.store.set(self.prefix + _check_id(session_id), entry, ttl=self.ttl)
+        except StoreError as exc:
+            raise unavailable(exc) from exc
+        return token
+
+    async def check(self, session_id: str, token: str | None) -> bool:
+        """``True`` when ``token`` is ``session_id``'s current, unexpired token."""
+        if not isinstance(token, str) or not token:
+            return False
+        current = await self._current(session_id)
+        if current is None:
+            return False
+        return hmac.compare_digest(current.encode(), token.encode())
+
+    async def delete(self, session_id: str) -> None:
+        """Drop ``session_id``'s token (e.g. at logout)."""
+        try:
+            await self.store.delete(self.prefix + _check_id(session_id))
+        except StoreError as exc:
+            raise unavailable(exc) from exc
+
+    async def token_for(self, session_id: str) -> str:
+        """``session_id``'s current token, or a new one when it has none (or it expired)."""
+        return await self._current(session_id) or await self.generate(session_id)
+
+    async def _current(self, session_id: str) -> str | None:
+        try:
+            entry = await self.store.get(self.prefix + _check_id(session_id))
+        except StoreError as exc:
+            raise unavailable(exc) from exc
+        if not isinstance(entry, dict):
+            return None
+        token, expires = entry.get("token"), entry.get("expires")
+        if not isinstance(token, str) or not isinstance(expires, int | float):
+            return None
+        return token if expires > time.time() else None
+
+    def middleware(self, session_id: Callable[[Request], str | None] | None = None) -> Middleware:
+        """Check unsafe methods and expose the token to templates.
+
+        POST, PUT, PATCH and DELETE need the session's token in the ``X-CSRF-Token``
+        header or the ``_csrf`` field of a urlencoded form, else 403. Every request with
+        a session gets its token in ``req.state["csrf_token"]`` (also ``req.csrf_token``;
+        ``None`` without a session). The session id comes from ``req.session`` (the
+        session middleware must run first) or from ``session_id(req)``.
+        """
+        find = session_id if session_id is not None else _session_id
+
+        async def csrf_middleware(
+            req: Request, res: Response, next: Callable[[], Awaitable[None]]
+        ) -> None:
+            sid = find(req)
+            if req.method in UNSAFE:
+                if sid is None:
+                    raise HTTPError(403, "CSRF check failed: the request has no session")
+                token = req.headers.get(HEADER)
+                if token is None and req.content_type == "application/x-www-form-urlencoded":
+                    token = (await req.form()).get(FORM_FIELD)
+                if token is None:
+                    raise HTTPError(
+                        403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token"
+                    )
+                if not await self.check(sid, token):
+                    raise HTTPError(403, "CSRF token invalid or expired: reload the form")
+            req.state["csrf_token"] = None if sid is None else await self.token_for(sid)
+            await next()
+
+        return csrf_middleware
+
+
+def _session_id(req: Request) -> str | None:
+    state = req.session_state
+    return None if state is None else state.id
+
+
+def _check_id(session_id: str) -> str:
+    if not isinstance(session_id, str) or not session_id:
+        raise ValueError(f"session_id must be a non-empty str, got {session_id!r}")
+    return session_id
