@@ -12,7 +12,7 @@ from harpia import CSRF, MemoryStore, RedisStore, Session, TestClient
 from tests.harpia.session_app import make_app
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from harpia_store import Store
     from tests.support.redis_server import RedisServer
@@ -111,3 +111,18 @@ async def test_other_sessions_token_is_refused(store: Store[Any]) -> None:
     mallory_token = (await mallory.get("/form")).json()["token"]
     attack = await alice.post("/transfer").set("X-CSRF-Token", mallory_token)
     assert attack.status == 403
+
+
+@pytest.mark.redis
+async def test_dead_store_is_503_not_403(redis_factory: Callable[[], RedisServer]) -> None:
+    redis = redis_factory()
+    store = RedisStore(redis.url, prefix="csrf-outage:", connect_timeout=1, timeout=1)
+    client = TestClient(make_app(Session(store), CSRF(store)))
+    try:
+        await client.get("/count")
+        token = (await client.get("/form")).json()["token"]
+        redis.stop()
+        down = await client.post("/transfer").set("X-CSRF-Token", token)
+        assert down.status == 503
+    finally:
+        await store.close()

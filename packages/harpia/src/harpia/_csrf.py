@@ -126,6 +126,8 @@ class CSRF:
 
 def _session_id(req: Request) -> str | None:
     state = req.session_state
+    if state is not None and state.error is not None:
+        raise state.error  # the session store is down: 503, not "no session"
     return None if state is None else state.id
 
 

@@ -49,46 +49,52 @@ class SessionData(MutableMapping[str, Any]):
     ``clear()`` (or removing every key) deletes the session at the end of the request.
     """
 
-    __slots__ = ("_data", "accessed", "id", "modified", "regenerated")
+    __slots__ = ("_data", "accessed", "error", "id", "modified", "regenerated")
 
-    def __init__(self, session_id: str | None, data: dict[str, Any]) -> None:
+    def __init__(
+        self, session_id: str | None, data: dict[str, Any], error: HTTPError | None = None
+    ) -> None:
         self.id = session_id
         self._data = data
         self.accessed = False
         self.modified = False
         self.regenerated = False
+        self.error = error  # the store failed: every use raises it (a 503)
+
+    def _use(self, modify: bool = False) -> dict[str, Any]:
+        if self.error is not None:
+            raise self.error
+        self.accessed = True
+        if modify:
+            self.modified = True
+        return self._data
 
     def __getitem__(self, key: str) -> Any:
-        self.accessed = True
-        return self._data[key]
+        return self._use()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.accessed = self.modified = True
-        self._data[key] = value
+        self._use(modify=True)[key] = value
 
     def __delitem__(self, key: str) -> None:
-        self.accessed = self.modified = True
-        del self._data[key]
+        del self._use(modify=True)[key]
 
     def __iter__(self) -> Iterator[str]:
-        self.accessed = True
-        return iter(self._data)
+        return iter(self._use())
 
     def __len__(self) -> int:
-        self.accessed = True
-        return len(self._data)
+        return len(self._use())
 
     def __contains__(self, key: object) -> bool:
-        self.accessed = True
-        return key in self._data
+        return key in self._use()
 
     def clear(self) -> None:
         """Empty the session; the middleware then deletes it (store and cookie)."""
-        self.accessed = self.modified = True
-        self._data.clear()
+        self._use(modify=True).clear()
 
     def to_dict(self) -> dict[str, Any]:
         """A copy of the data (does not count as a read)."""
+        if self.error is not None:
+            raise self.error
         return dict(self._data)
 
     def __repr__(self) -> str:
@@ -243,17 +249,24 @@ class Session:
     def middleware(self) -> Middleware:
         """``req.session`` for the requests it sees (``app.use(session.middleware())``).
 
-        The store is read once, and only when the request carries a well-formed session
-        cookie; the session is saved only when changed, never while empty, and
-        ``Set-Cookie`` is sent only when it is created, regenerated or deleted (and on
-        each use with ``rolling``). Responses that read the session get ``Vary: Cookie``.
+        The store is read once, before the route, and only when the request carries a
+        well-formed session cookie; when that read fails (store down) only routes that
+        use ``req.session`` answer 503. The session is saved only when changed, never
+        while empty, and ``Set-Cookie`` is sent only when it is created, regenerated or
+        deleted (and on each use with ``rolling``). Responses that read the session get
+        ``Vary: Cookie``.
         """
 
         async def session_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
             session_id = self.id_from(req)
-            entry = None if session_id is None else await self._load(session_id)
+            try:
+                entry = None if session_id is None else await self._load(session_id)
+            except HTTPError as error:  # the store is down: only routes using it fail
+                req.session_state = SessionData(None, {}, error)
+                await next()
+                return
             if entry is None:
                 state = SessionData(None, {})
                 expires = None
