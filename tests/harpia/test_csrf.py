@@ -79,14 +79,14 @@ async def test_middleware(store: Store[Any]) -> None:
     session = Session(store)
     csrf = CSRF(store)
     client = TestClient(make_app(session, csrf))
-    anonymous = await client.get("/form")
-    assert anonymous.json() == {"token": None}
     refused = await client.post("/transfer")
     assert refused.status == 403
     assert "no session" in refused.json()["error"]
     await client.get("/count")  # starts a session (GET: no check)
-    token = (await client.get("/form")).json()["token"]
+    page = await client.get("/form")
+    token = page.json()["token"]
     assert isinstance(token, str)
+    assert "set-cookie" not in page.headers  # bound to the session, no extra cookie
     assert (await client.get("/form")).json()["token"] == token  # stable across requests
     missing = await client.post("/transfer")
     assert missing.status == 403
@@ -99,6 +99,27 @@ async def test_middleware(store: Store[Any]) -> None:
     assert form.json() == {"done": True}
     for method in ("put", "patch", "delete"):
         assert (await getattr(client, method)("/transfer")).status == 403
+
+
+async def test_visitor_without_session_gets_a_bound_token_only_when_read(
+    store: Store[Any],
+) -> None:
+    session = Session(store)
+    csrf = CSRF(store)
+    client = TestClient(make_app(session, csrf))
+    health = await client.get("/health")  # the token is not read: nothing made or stored
+    assert "set-cookie" not in health.headers
+    if isinstance(store, MemoryStore):
+        assert await store.keys() == []
+    page = await client.get("/form")  # a login form
+    token = page.json()["token"]
+    assert set(page.cookies) == {"csrf_id"}  # no session is created
+    login = await client.post("/login").form_data({"_csrf": token, "user": "ann"})
+    assert login.status == 200
+    assert await session.get(login.cookies["session_id"]) == {"user": "ann"}
+    other = TestClient(client.app)
+    await other.get("/form")
+    assert (await other.post("/login").form_data({"_csrf": token})).status == 403
 
 
 async def test_other_sessions_token_is_refused(store: Store[Any]) -> None:

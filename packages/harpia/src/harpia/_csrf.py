@@ -8,6 +8,7 @@ One token per session id, under ``prefix + session_id``: ``generate`` replaces i
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harpia_store import MemoryStore, Store, StoreError
 
 from ._errors import HTTPError
-from ._session import unavailable
+from ._session import new_id, unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_FIELD = "_csrf"
 HEADER = "x-csrf-token"
+_ANON = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class CSRF:
@@ -52,11 +54,7 @@ class CSRF:
             HTTPError: 503 when the store fails.
         """
         token = secrets.token_urlsafe(32)
-        entry = {"token": token, "expires": time.time() + self.ttl}
-        try:
-            await self.store.set(self.prefix + _check_id(session_id), entry, ttl=self.ttl)
-        except StoreError as exc:
-            raise unavailable(exc) from exc
+        await self._put(session_id, token)
         return token
 
     async def check(self, session_id: str, token: str | None) -> bool:
@@ -91,37 +89,81 @@ class CSRF:
             return None
         return token if expires > time.time() else None
 
-    def middleware(self, session_id: Callable[[Request], str | None] | None = None) -> Middleware:
-        """Check unsafe methods and expose the token to templates.
+    async def _put(self, session_id: str, token: str) -> None:
+        entry = {"token": token, "expires": time.time() + self.ttl}
+        try:
+            await self.store.set(self.prefix + _check_id(session_id), entry, ttl=self.ttl)
+        except StoreError as exc:
+            raise unavailable(exc) from exc
 
-        POST, PUT, PATCH and DELETE need the session's token in the ``X-CSRF-Token``
-        header or the ``_csrf`` field of a urlencoded form, else 403. Every request with
-        a session gets its token in ``req.state["csrf_token"]`` (also ``req.csrf_token``;
-        ``None`` without a session). The session id comes from ``req.session`` (the
-        session middleware must run first) or from ``session_id(req)``.
+    def middleware(
+        self,
+        session_id: Callable[[Request], str | None] | None = None,
+        *,
+        cookie_name: str = "csrf_id",
+    ) -> Middleware:
+        """Check unsafe methods and give handlers and templates the token.
+
+        POST, PUT, PATCH and DELETE need the current token in the ``X-CSRF-Token``
+        header or the ``_csrf`` field of a urlencoded form, else 403. ``req.csrf_token``
+        is the token to put in forms: the existing one (also in
+        ``req.state["csrf_token"]``), or one made on first read and stored after the
+        handler. Tokens are bound to the session id (from ``req.session``, so the
+        session middleware runs first, or ``session_id(req)``); a visitor without a
+        session (a login form) is bound to a random id in cookie ``cookie_name``, set
+        only when a token is made for it.
         """
         find = session_id if session_id is not None else _session_id
 
         async def csrf_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
-            sid = find(req)
+            binding = find(req)
+            if binding is None:
+                anonymous = req.cookies.get(cookie_name)
+                binding = anonymous if anonymous and _ANON.fullmatch(anonymous) else None
             if req.method in UNSAFE:
-                if sid is None:
-                    raise HTTPError(403, "CSRF check failed: the request has no session")
-                token = req.headers.get(HEADER)
-                if token is None and req.content_type == "application/x-www-form-urlencoded":
-                    token = (await req.form()).get(FORM_FIELD)
-                if token is None:
-                    raise HTTPError(
-                        403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token"
-                    )
-                if not await self.check(sid, token):
-                    raise HTTPError(403, "CSRF token invalid or expired: reload the form")
-            req.state["csrf_token"] = None if sid is None else await self.token_for(sid)
+                await self._verify(req, binding)
+            current = None if binding is None else await self._current(binding)
+            pending: dict[str, str] = {}
+            if current is not None:
+                req.state["csrf_token"] = current
+            else:
+
+                def make() -> str:
+                    if "token" not in pending:
+                        pending["binding"] = binding or new_id()
+                        pending["token"] = secrets.token_urlsafe(32)
+                        req.state["csrf_token"] = pending["token"]
+                    return pending["token"]
+
+                req.state["csrf_make"] = make
             await next()
+            if "token" in pending:
+                try:
+                    await self._put(pending["binding"], pending["token"])
+                except HTTPError as error:
+                    from ._chain import render_error
+
+                    render_error(req, res, error)
+                    return
+                if binding is None:
+                    res.cookies.set(
+                        cookie_name, pending["binding"], http_only=True, same_site="Lax"
+                    )
 
         return csrf_middleware
+
+    async def _verify(self, req: Request, binding: str | None) -> None:
+        if binding is None:
+            raise HTTPError(403, "CSRF check failed: the request has no session")
+        token = req.headers.get(HEADER)
+        if token is None and req.content_type == "application/x-www-form-urlencoded":
+            token = (await req.form()).get(FORM_FIELD)
+        if token is None:
+            raise HTTPError(403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token")
+        if not await self.check(binding, token):
+            raise HTTPError(403, "CSRF token invalid or expired: reload the form")
 
 
 def _session_id(req: Request) -> str | None:

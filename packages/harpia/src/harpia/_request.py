@@ -136,8 +136,14 @@ class Request:
 
     @property
     def csrf_token(self) -> str | None:
-        """The CSRF token for forms of this request (set by ``CSRF.middleware()``)."""
+        """The CSRF token to put in this request's forms (``CSRF.middleware()``; else None).
+
+        Reading it may make a token, which the middleware stores after the handler.
+        """
         token = self.state.get("csrf_token")
+        if token is None:
+            make = self.state.get("csrf_make")
+            token = make() if callable(make) else None
         return token if isinstance(token, str) else None
 
     @property
