@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -266,3 +268,55 @@ async def test_dead_redis_answers_503_and_recovers(
         assert back.json() == {"n": 1}  # the restarted Redis is empty: a new session
     finally:
         await store.close()
+
+
+@pytest.mark.redis
+async def test_frozen_redis_is_a_503_bounded_by_the_command_timeout(
+    redis_factory: Callable[[], RedisServer],
+) -> None:
+    redis = redis_factory()
+    assert redis.process is not None
+    pid = redis.process.pid
+    store = RedisStore(redis.url, prefix="frozen:", connect_timeout=1, timeout=1)
+    client = TestClient(make_app(Session(store)))
+    try:
+        assert (await client.post("/count")).json() == {"n": 1}
+        os.kill(pid, signal.SIGSTOP)  # accepts nothing, answers nothing: a hung server
+        try:
+            started = time.monotonic()
+            with anyio.fail_after(10):
+                frozen = await client.get("/me")
+            assert frozen.status == 503
+            assert time.monotonic() - started < 4
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        back = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            back = await client.post("/count")
+            if back.status == 200:
+                break
+            await anyio.sleep(0.1)
+        assert back is not None
+        assert back.json() == {"n": 2}  # same Redis, data kept
+    finally:
+        await store.close()
+
+
+async def test_vary_is_added_to_an_existing_vary_and_custom_cookie_name() -> None:
+    session = Session(cookie_name="sid")
+    app = harpia()
+    app.use(session.middleware())
+
+    @app.get("/")
+    def show(req: Request, res: Response) -> dict[str, Any]:
+        res.header("Vary", "Origin")
+        req.session["seen"] = True
+        return {}
+
+    client = TestClient(app)
+    first = await client.get("/")
+    assert first.headers["vary"] == "Origin, Cookie"
+    sid = first.cookies["sid"]
+    assert await session.get(sid) == {"seen": True}
+    assert "set-cookie" not in (await client.get("/")).headers
