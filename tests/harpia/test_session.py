@@ -320,3 +320,24 @@ async def test_vary_is_added_to_an_existing_vary_and_custom_cookie_name() -> Non
     sid = first.cookies["sid"]
     assert await session.get(sid) == {"seen": True}
     assert "set-cookie" not in (await client.get("/")).headers
+
+
+async def test_writes_after_regenerate_keep_the_new_expiry() -> None:
+    store = MemoryStore()
+    session = Session(store, ttl=1)
+    app = harpia()
+    app.use(session.middleware())
+
+    @app.post("/")
+    async def login(req: Request, res: Response) -> dict[str, Any]:
+        req.session["user"] = "ann"
+        await session.regenerate(req, res)
+        req.session["role"] = "admin"  # saved after the handler, with the new expiry
+        return {}
+
+    res = await TestClient(app).post("/")
+    sid = res.cookies["session_id"]
+    assert len(res.headers.getall("set-cookie")) == 1
+    assert await session.get(sid) == {"user": "ann", "role": "admin"}
+    await anyio.sleep(1.2)
+    assert await session.get(sid) is None

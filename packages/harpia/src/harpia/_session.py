@@ -49,7 +49,7 @@ class SessionData(MutableMapping[str, Any]):
     ``clear()`` (or removing every key) deletes the session at the end of the request.
     """
 
-    __slots__ = ("_data", "accessed", "error", "id", "modified", "regenerated")
+    __slots__ = ("_data", "accessed", "error", "expires", "id", "modified", "regenerated")
 
     def __init__(
         self, session_id: str | None, data: dict[str, Any], error: HTTPError | None = None
@@ -60,6 +60,7 @@ class SessionData(MutableMapping[str, Any]):
         self.modified = False
         self.regenerated = False
         self.error = error  # the store failed: every use raises it (a 503)
+        self.expires: float | None = None  # unix time the stored session expires
 
     def _use(self, modify: bool = False) -> dict[str, Any]:
         if self.error is not None:
@@ -235,11 +236,13 @@ class Session:
             state.id = None
             return None
         session_id = new_id()
-        await self._save(session_id, data, self._expires_at())
+        expires = self._expires_at()
+        await self._save(session_id, data, expires)
         await self.delete(old)
         self.set_cookie(res, session_id)
         if state is not None:
             state.id = session_id
+            state.expires = expires
             state.modified = False
             state.regenerated = True
         return session_id
@@ -269,14 +272,13 @@ class Session:
                 return
             if entry is None:
                 state = SessionData(None, {})
-                expires = None
             else:
                 state = SessionData(session_id, entry[0])
-                expires = entry[1]
+                state.expires = entry[1]
             req.session_state = state
             await next()
             try:
-                await self._commit(res, state, expires)
+                await self._commit(res, state)
             except HTTPError as error:
                 from ._chain import render_error
 
@@ -284,7 +286,7 @@ class Session:
 
         return session_middleware
 
-    async def _commit(self, res: Response, state: SessionData, expires: float | None) -> None:
+    async def _commit(self, res: Response, state: SessionData) -> None:
         if state.accessed or state.regenerated:
             _add_vary(res, "Cookie")
         data = state._data
@@ -303,7 +305,7 @@ class Session:
             await self._save(state.id, data, self._expires_at())
             self.set_cookie(res, state.id)
         else:
-            await self._save(state.id, data, expires)
+            await self._save(state.id, data, state.expires)
 
     # -- store access ------------------------------------------------------------------
 
