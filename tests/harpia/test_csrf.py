@@ -145,5 +145,7 @@ async def test_dead_store_is_503_not_403(redis_factory: Callable[[], RedisServer
         redis.stop()
         down = await client.post("/transfer").set("X-CSRF-Token", token)
         assert down.status == 503
+        assert (await client.get("/form")).status == 503  # reads the token
+        assert (await client.get("/health")).status == 200  # does not
     finally:
         await store.close()

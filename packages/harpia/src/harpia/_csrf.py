@@ -118,19 +118,31 @@ class CSRF:
         async def csrf_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
-            binding = find(req)
-            if binding is None:
+            failure: HTTPError | None = None
+            try:
+                binding = find(req)
+            except HTTPError as error:  # the session store is down
+                if req.method in UNSAFE:
+                    raise
+                binding, failure = None, error
+            if binding is None and failure is None:
                 anonymous = req.cookies.get(cookie_name)
                 binding = anonymous if anonymous and _ANON.fullmatch(anonymous) else None
-            if req.method in UNSAFE:
-                await self._verify(req, binding)
-            current = None if binding is None else await self._current(binding)
+            verified = await self._verify(req, binding) if req.method in UNSAFE else None
+            try:
+                current = verified
+                if current is None and binding is not None:
+                    current = await self._current(binding)
+            except HTTPError as error:  # store down: only reading the token fails (503)
+                current, failure = None, error
             pending: dict[str, str] = {}
             if current is not None:
                 req.state["csrf_token"] = current
             else:
 
                 def make() -> str:
+                    if failure is not None:
+                        raise failure
                     if "token" not in pending:
                         pending["binding"] = binding or new_id()
                         pending["token"] = secrets.token_urlsafe(32)
@@ -154,7 +166,8 @@ class CSRF:
 
         return csrf_middleware
 
-    async def _verify(self, req: Request, binding: str | None) -> None:
+    async def _verify(self, req: Request, binding: str | None) -> str:
+        """The request's token when it is ``binding``'s current one; else a 403."""
         if binding is None:
             raise HTTPError(403, "CSRF check failed: the request has no session")
         token = req.headers.get(HEADER)
@@ -164,6 +177,7 @@ class CSRF:
             raise HTTPError(403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token")
         if not await self.check(binding, token):
             raise HTTPError(403, "CSRF token invalid or expired: reload the form")
+        return token
 
 
 def _session_id(req: Request) -> str | None:
