@@ -15,6 +15,7 @@ from harpia_templates import TemplateEngine as TemplateEngine
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
 from ._cors import CorsOptions as CorsOptions
+from ._csrf import CSRF as CSRF
 from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
@@ -28,6 +29,8 @@ from ._routing import Router as Router
 from ._server import ClientDisconnected as ClientDisconnected
 from ._server import ListenInfo as ListenInfo
 from ._server import Server as Server
+from ._session import Session as Session
+from ._session import SessionData as SessionData
 from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
 from ._testclient_ws import WSDisconnect as WSDisconnect
@@ -39,6 +42,7 @@ from ._version import __version__ as __version__
 from ._websocket import WebSocket as WebSocket
 
 __all__ = (
+    "CSRF",
     "Cache",
     "ClientDisconnected",
     "CorsOptions",
@@ -58,6 +62,8 @@ __all__ = (
     "Router",
     "SecurityHeaders",
     "Server",
+    "Session",
+    "SessionData",
     "Store",
     "Telemetry",
     "TemplateEngine",

@@ -20,6 +20,7 @@ from ._multidict import QueryParams
 
 if TYPE_CHECKING:
     from ._app import Harpia
+    from ._session import SessionData
     from ._upload import UploadedFile
 
 Receive = Callable[[], Awaitable[bytes]]
@@ -70,6 +71,7 @@ class Request:
         "route",
         "scheme",
         "server",
+        "session_state",
         "state",
         "trust_proxy",
     )
@@ -101,6 +103,7 @@ class Request:
         self.trust_proxy = app.trust_proxy if app is not None else False
         self.params: dict[str, str] = {}
         self.state: dict[str, Any] = {}
+        self.session_state: SessionData | None = None  # set by Session.middleware()
         self.route: str | None = None
         self.nonce: str | None = None
         self.body_limit: int | None = None
@@ -124,6 +127,29 @@ class Request:
         if self._headers is None:
             self._headers = Headers(self.raw_headers)
         return self._headers
+
+    @property
+    def session(self) -> SessionData:
+        """The session's data, a mutable mapping (needs ``app.use(session.middleware())``).
+
+        Raises:
+            RuntimeError: no session middleware ran for this request.
+        """
+        if self.session_state is None:
+            raise RuntimeError("req.session needs the session middleware: app.use(s.middleware())")
+        return self.session_state
+
+    @property
+    def csrf_token(self) -> str | None:
+        """The CSRF token to put in this request's forms (``CSRF.middleware()``; else None).
+
+        Reading it may make a token, which the middleware stores after the handler.
+        """
+        token = self.state.get("csrf_token")
+        if token is None:
+            make = self.state.get("csrf_make")
+            token = make() if callable(make) else None
+        return token if isinstance(token, str) else None
 
     @property
     def path(self) -> str:

@@ -1,0 +1,63 @@
+"""The session/CSRF test app, used in process and as a child server process."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from harpia import CSRF, Harpia, Request, Response, Session, harpia
+
+
+def make_app(session: Session, csrf: CSRF | None = None) -> Harpia:
+    app = harpia()
+    app.use(session.middleware())
+    if csrf is not None:
+        app.use(csrf.middleware())
+
+    @app.get("/health")
+    def health(req: Request, res: Response) -> str:
+        return "ok"
+
+    @app.get("/me")
+    def me(req: Request, res: Response) -> dict[str, Any]:
+        return {"session": dict(req.session)}
+
+    @app.post("/login")
+    async def login(req: Request, res: Response) -> dict[str, Any]:
+        form = await req.form()
+        req.session["user"] = form.get("user") or "ann"
+        await session.regenerate(req, res)
+        return {"ok": True}
+
+    @app.post("/count")
+    def count(req: Request, res: Response) -> dict[str, Any]:
+        req.session["n"] = req.session.get("n", 0) + 1
+        return {"n": req.session["n"]}
+
+    @app.get("/count")
+    def count_get(req: Request, res: Response) -> dict[str, Any]:
+        req.session["n"] = req.session.get("n", 0) + 1
+        return {"n": req.session["n"]}
+
+    @app.post("/logout")
+    def logout(req: Request, res: Response) -> dict[str, Any]:
+        req.session.clear()
+        return {"ok": True}
+
+    @app.get("/form")
+    def form(req: Request, res: Response) -> dict[str, Any]:
+        return {"token": req.csrf_token}
+
+    @app.post("/transfer")
+    def transfer(req: Request, res: Response) -> dict[str, Any]:
+        return {"done": True}
+
+    return app
+
+
+if __name__ == "__main__":  # python -m tests.harpia.session_app PORT REDIS_URL PREFIX
+    from harpia_store import RedisStore
+
+    port, url, prefix = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    store = RedisStore(url, prefix=prefix, connect_timeout=1, timeout=1)
+    make_app(Session(store, ttl=600)).listen(port=port, hostname="127.0.0.1")
