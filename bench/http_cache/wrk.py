@@ -15,14 +15,18 @@ for ``--rounds`` rounds; prints each round and the median ratio.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # for bench.support
+
+from bench.support import free_port, wait_port, wrk_rps  # noqa: E402
 
 WORK = 0.005
 
@@ -47,35 +51,6 @@ def serve(port: int, redis: str | None) -> None:
     app.listen(port=port, hostname="127.0.0.1", development=False)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"no server on port {port} after {timeout} s")
-
-
-def wrk(port: int, path: str, seconds: int) -> float:
-    out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{seconds}s",
-         f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
-    ).stdout  # fmt: skip
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match is not None, out
-    return float(match.group(1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -97,12 +72,12 @@ def main() -> None:
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ratios = []
     try:
-        wait_ready(port)
-        wrk(port, "/cached", 1)  # warm-up (and fill the cache)
-        wrk(port, "/uncached", 1)
+        wait_port(port)
+        wrk_rps(port, "/cached", 1)  # warm-up (and fill the cache)
+        wrk_rps(port, "/uncached", 1)
         for number in range(1, args.rounds + 1):
-            plain = wrk(port, "/uncached", args.duration)
-            cached = wrk(port, "/cached", args.duration)
+            plain = wrk_rps(port, "/uncached", args.duration)
+            cached = wrk_rps(port, "/cached", args.duration)
             ratios.append(cached / plain)
             print(f"round {number}: uncached {plain:8,.0f} req/s   cached {cached:8,.0f} req/s"
                   f"   x{cached / plain:.1f}")  # fmt: skip

@@ -13,13 +13,16 @@ rounds. Prints each round's figures and the median loss.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # for bench.support
+
+from bench.support import free_port, wait_port, wrk_rps  # noqa: E402
 
 
 def serve(mode: str, port: int) -> None:
@@ -32,34 +35,6 @@ def serve(mode: str, port: int) -> None:
     app.listen(port=port, hostname="127.0.0.1", development=False)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"no server on port {port} after {timeout} s")
-
-
-def wrk(port: int, seconds: int) -> float:
-    out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{seconds}s", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
-    ).stdout  # fmt: skip
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match is not None, out
-    return float(match.group(1))
-
-
 def measure(mode: str, seconds: int) -> float:
     port = free_port()
     server = subprocess.Popen(
@@ -67,9 +42,9 @@ def measure(mode: str, seconds: int) -> float:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_ready(port)
-        wrk(port, 2)  # warm-up
-        return wrk(port, seconds)
+        wait_port(port)
+        wrk_rps(port, "/", 2)  # warm-up
+        return wrk_rps(port, "/", seconds)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,9 +33,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # for tests.support
+sys.path.insert(0, str(ROOT))  # for tests.support and bench.support
 
-from tests.support.redis_server import RedisServer, free_port, redis_binary  # noqa: E402
+from bench.support import free_port, pinned, wait_port, wrk_rps  # noqa: E402
+from tests.support.redis_server import RedisServer, redis_binary  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,34 +44,6 @@ if TYPE_CHECKING:
 CONTENDERS = ("off", "memory", "redis")
 TARGET_LOSS = 0.15
 """With MemoryStore, telemetry may cost at most this share of the requests/s."""
-
-
-def pinned(argv: list[str], cpu: int | None) -> list[str]:
-    return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the app did not listen on {port} within {timeout}s")
-
-
-def wrk_rps(port: int, seconds: int, connections: int, cpu: int | None) -> float:
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{port}/hello"]
-    out = subprocess.run(
-        pinned(argv, cpu), capture_output=True, text=True, timeout=seconds + 30, check=True
-    ).stdout
-    if "Non-2xx" in out or "Socket errors" in out:
-        raise RuntimeError(f"wrk saw errors:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
-        raise RuntimeError(f"no Requests/sec in wrk output:\n{out}")
-    return float(match.group(1))
 
 
 @contextmanager
@@ -183,15 +154,20 @@ def main(argv: list[str] | None = None) -> int:
         if redis is not None:
             redis.start()
         with servers(contenders, args.server_cpu, redis.url if redis else None) as ports:
-            load = (args.connections, args.wrk_cpu)
+
+            def load(port: int, seconds: int) -> float:
+                return wrk_rps(
+                    port, "/hello", seconds, connections=args.connections, cpu=args.wrk_cpu
+                )
+
             for contender in contenders:
                 if args.warmup:
-                    wrk_rps(ports[contender], args.warmup, *load)
+                    load(ports[contender], args.warmup)
             for round_no in range(args.rounds):
-                measured = {"off": wrk_rps(ports["off"], args.duration, *load)}
+                measured = {"off": load(ports["off"], args.duration)}
                 for contender in contenders[1:]:
-                    measured[contender] = wrk_rps(ports[contender], args.duration, *load)
-                again = wrk_rps(ports["off"], args.duration, *load)
+                    measured[contender] = load(ports[contender], args.duration)
+                again = load(ports["off"], args.duration)
                 drift = abs(again - measured["off"]) / max(again, measured["off"])
                 base = (again + measured["off"]) / 2
                 stable = drift <= args.max_drift
