@@ -367,7 +367,6 @@ class HTTPConnection:
         except h11.LocalProtocolError:
             self._move(Trigger.CLOSE)
             return self._canned(500)
-        assert head is not None
         return head[:-2] + block + b"\r\n" if block else head
 
     def _unread_too_big(self) -> bool:
