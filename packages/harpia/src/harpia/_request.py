@@ -9,7 +9,7 @@ the same pieces — method, raw path, query string, raw headers, client address 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -30,6 +30,27 @@ Receive = Callable[[], Awaitable[bytes]]
 async def no_body() -> bytes:
     """A ``receive`` for requests without a body."""
     return b""
+
+
+class _Unread:
+    """A ``receive`` yielding pushed-back bytes first, then the original's chunks.
+
+    Made only by ``Request.unread``, so requests that never push back pay nothing.
+    """
+
+    __slots__ = ("data", "ended", "source")
+
+    def __init__(self, data: bytes, source: Receive, ended: bool) -> None:
+        self.data = data
+        self.source = source
+        self.ended = ended  # the source already returned b"": do not call it again
+
+    async def __call__(self) -> bytes:
+        data = self.data
+        if data:
+            self.data = b""
+            return data
+        return b"" if self.ended else await self.source()
 
 
 class Request:
@@ -223,7 +244,7 @@ class Request:
             if length is not None and length > limit:
                 raise HTTPError(413, f"request body larger than {limit} bytes")
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the body in chunks as they arrive (once; ``body()`` caches instead).
 
         Raises:
@@ -246,7 +267,32 @@ class Request:
             if limit is not None and self._received > limit:
                 raise HTTPError(413, f"request body larger than {limit} bytes")
             yield chunk
-        self._received = -1
+        self._received = ~self._received  # negative: read to the end (the count kept)
+
+    def unread(self, data: bytes) -> None:
+        """Push ``data``, the last bytes read with ``stream()``, back in front of the body.
+
+        The next ``stream()`` (or ``body()``, ``form()``, an ``Upload``) yields them first,
+        then the rest of the body as it arrives: a middleware can peek at the start of a
+        body (CSRF on multipart forms) and leave it whole for the route. The bytes count
+        again towards ``body_limit`` when read again.
+
+        Once the body is cached by ``body()``, ``stream()`` yields all of it again and
+        this does nothing.
+
+        Raises:
+            ValueError: more bytes than were read so far.
+        """
+        if not data or self._body is not None:
+            return
+        received = self._received
+        ended = received < 0
+        if ended:
+            received = ~received
+        if len(data) > received:
+            raise ValueError(f"cannot unread {len(data)} bytes: only {received} were read")
+        self._received = received - len(data)
+        self._receive = _Unread(bytes(data), self._receive, ended)
 
     async def body(self) -> bytes:
         """The whole body (read once, then cached)."""
