@@ -7,6 +7,7 @@ One token per session id, under ``prefix + session_id``: ``generate`` replaces i
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 import secrets
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from harpia_store import MemoryStore, Store, StoreError
 
 from ._errors import HTTPError
+from ._form_peek import BeyondPeek, peek_field
 from ._session import new_id, unavailable
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_FIELD = "_csrf"
 HEADER = "x-csrf-token"
+PEEK_LIMIT = 64 * 1024
 _ANON = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
@@ -101,24 +104,39 @@ class CSRF:
         session_id: Callable[[Request], str | None] | None = None,
         *,
         cookie_name: str = "csrf_id",
+        peek_limit: int = PEEK_LIMIT,
     ) -> Middleware:
         """Check unsafe methods and give handlers and templates the token.
 
         POST, PUT, PATCH and DELETE need the current token in the ``X-CSRF-Token``
-        header or the ``_csrf`` field of a urlencoded form, else 403. ``req.csrf_token``
+        header or the ``_csrf`` field of a urlencoded or multipart form, else 403. In a
+        multipart form ``_csrf`` must lie within the body's first ``peek_limit`` bytes
+        (put it before the file fields); the bytes read to find it are pushed back, so
+        ``Upload`` and ``req.form()`` still see the whole body. ``req.csrf_token``
         is the token to put in forms: the existing one (also in
         ``req.state["csrf_token"]``), or one made on first read and stored after the
         handler. Tokens are bound to the session id (from ``req.session``, so the
-        session middleware runs first, or ``session_id(req)``); a visitor without a
+        session middleware runs first and a lazy session is loaded here, or
+        ``session_id(req)``); a visitor without a
         session (a login form) is bound to a random id in cookie ``cookie_name``, set
         only when a token is made for it.
+
+        Raises:
+            ValueError: ``peek_limit`` is not a positive int.
         """
+        if isinstance(peek_limit, bool) or not isinstance(peek_limit, int) or peek_limit <= 0:
+            raise ValueError(f"peek_limit must be a positive int (bytes), got {peek_limit!r}")
         find = session_id if session_id is not None else _session_id
 
         async def csrf_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
             failure: HTTPError | None = None
+            state = req.session_state
+            if find is _session_id and state is not None and not state.loaded:
+                # a lazy session (preload=False): the token is bound to its id
+                with contextlib.suppress(HTTPError):  # kept in state.error, raised below
+                    await state.load()
             try:
                 binding = find(req)
             except HTTPError as error:  # the session store is down
@@ -128,7 +146,9 @@ class CSRF:
             if binding is None and failure is None:
                 anonymous = req.cookies.get(cookie_name)
                 binding = anonymous if anonymous and _ANON.fullmatch(anonymous) else None
-            verified = await self._verify(req, binding) if req.method in UNSAFE else None
+            verified = (
+                await self._verify(req, binding, peek_limit) if req.method in UNSAFE else None
+            )
             try:
                 current = verified
                 if current is None and binding is not None:
@@ -166,13 +186,25 @@ class CSRF:
 
         return csrf_middleware
 
-    async def _verify(self, req: Request, binding: str | None) -> str:
+    async def _verify(self, req: Request, binding: str | None, peek_limit: int) -> str:
         """The request's token when it is ``binding``'s current one; else a 403."""
         if binding is None:
             raise HTTPError(403, "CSRF check failed: the request has no session")
         token = req.headers.get(HEADER)
-        if token is None and req.content_type == "application/x-www-form-urlencoded":
-            token = (await req.form()).get(FORM_FIELD)
+        if token is None:
+            kind = req.content_type
+            if kind == "application/x-www-form-urlencoded":
+                token = (await req.form()).get(FORM_FIELD)
+            elif kind == "multipart/form-data":
+                try:
+                    token = await peek_field(req, FORM_FIELD, peek_limit)
+                except BeyondPeek:
+                    raise HTTPError(
+                        403,
+                        f"CSRF token not found in the first {peek_limit} bytes of the "
+                        "multipart form: put the _csrf field before the file fields, "
+                        "or send the token in the X-CSRF-Token header",
+                    ) from None
         if token is None:
             raise HTTPError(403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token")
         if not await self.check(binding, token):

@@ -5,7 +5,9 @@ The store holds ``{"data": {...}, "expires": <unix time or None>}`` under
 ``Max-Age`` agree even when a session is updated (an update keeps the remaining time
 unless ``rolling``). Ids are 256 random bits from ``secrets``; a cookie that is not an id
 of that shape, or names no live session, is treated as "no session" without a store read
-in the first case. A store failure (``StoreError``: Redis down, timed out) becomes a 503.
+in the first case. The middleware reads the store before the route (``preload``) or on
+``await req.session.load()``. A store failure (``StoreError``: Redis down, timed out)
+becomes a 503.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
 
 from harpia_store import MemoryStore, Store, StoreError
 
@@ -28,6 +32,10 @@ Middleware = Callable[["Request", "Response", Callable[[], Awaitable[None]]], Aw
 
 _ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 UNAVAILABLE = "session store unavailable, please retry shortly"
+NOT_LOADED = (
+    "req.session is not loaded yet: await req.session.load() first "
+    "(session.middleware(preload=False) reads the store only on load())"
+)
 
 
 def new_id() -> str:
@@ -47,9 +55,22 @@ class SessionData(MutableMapping[str, Any]):
 
     Reading marks the response ``Vary: Cookie``; writing marks the session for saving;
     ``clear()`` (or removing every key) deletes the session at the end of the request.
+    With ``session.middleware(preload=False)`` a request carrying a session cookie gets
+    it unloaded: ``await req.session.load()`` reads the store, and using the mapping
+    before that raises ``RuntimeError``.
     """
 
-    __slots__ = ("_data", "accessed", "error", "expires", "id", "modified", "regenerated")
+    __slots__ = (
+        "_data",
+        "_loading",
+        "_source",
+        "accessed",
+        "error",
+        "expires",
+        "id",
+        "modified",
+        "regenerated",
+    )
 
     def __init__(
         self, session_id: str | None, data: dict[str, Any], error: HTTPError | None = None
@@ -61,10 +82,53 @@ class SessionData(MutableMapping[str, Any]):
         self.regenerated = False
         self.error = error  # the store failed: every use raises it (a 503)
         self.expires: float | None = None  # unix time the stored session expires
+        self._source: tuple[Session, str] | None = None  # (session, cookie id) to load
+        self._loading: anyio.Lock | None = None
+
+    @classmethod
+    def unloaded(cls, session: Session, session_id: str) -> SessionData:
+        """A session named by a cookie, read from ``session``'s store on ``load()``."""
+        state = cls(None, {})
+        state._source = (session, session_id)
+        return state
+
+    @property
+    def loaded(self) -> bool:
+        """False until ``load()`` has read a session a cookie names (lazy middleware)."""
+        return self._source is None
+
+    async def load(self) -> SessionData:
+        """Read the session from the store if not done yet; return this mapping.
+
+        Idempotent: only the first call reads (concurrent calls wait for that read).
+
+        Raises:
+            HTTPError: 503 when the store fails.
+        """
+        if self._source is not None:
+            if self._loading is None:
+                self._loading = anyio.Lock()
+            async with self._loading:
+                source = self._source
+                if source is not None:
+                    session, session_id = source
+                    try:
+                        entry = await session._load(session_id)
+                    except HTTPError as error:
+                        self.error = error
+                        entry = None
+                    self._source = None
+                    if entry is not None:
+                        self.id, self._data, self.expires = session_id, entry[0], entry[1]
+        if self.error is not None:
+            raise self.error
+        return self
 
     def _use(self, modify: bool = False) -> dict[str, Any]:
         if self.error is not None:
             raise self.error
+        if self._source is not None:
+            raise RuntimeError(NOT_LOADED)
         self.accessed = True
         if modify:
             self.modified = True
@@ -96,9 +160,13 @@ class SessionData(MutableMapping[str, Any]):
         """A copy of the data (does not count as a read)."""
         if self.error is not None:
             raise self.error
+        if self._source is not None:
+            raise RuntimeError(NOT_LOADED)
         return dict(self._data)
 
     def __repr__(self) -> str:
+        if self._source is not None:
+            return "<SessionData not loaded>"
         return f"<SessionData id={'set' if self.id else None} keys={sorted(self._data)}>"
 
 
@@ -222,7 +290,7 @@ class Session:
         """
         state = req.session_state
         if state is not None:
-            data = state.to_dict()
+            data = (await state.load()).to_dict()
             old = state.id
         else:
             old = self.id_from(req)
@@ -249,32 +317,45 @@ class Session:
 
     # -- the middleware ----------------------------------------------------------------
 
-    def middleware(self) -> Middleware:
+    def middleware(self, *, preload: bool = True) -> Middleware:
         """``req.session`` for the requests it sees (``app.use(session.middleware())``).
 
-        The store is read once, before the route, and only when the request carries a
-        well-formed session cookie; when that read fails (store down) only routes that
-        use ``req.session`` answer 503. The session is saved only when changed, never
-        while empty, and ``Set-Cookie`` is sent only when it is created, regenerated or
-        deleted (and on each use with ``rolling``). Responses that read the session get
-        ``Vary: Cookie``.
+        With ``preload`` (the default) the store is read once, before the route, and only
+        when the request carries a well-formed session cookie, so ``req.session`` works
+        synchronously; when that read fails (store down) only routes that use
+        ``req.session`` answer 503. With ``preload=False`` nothing is read until the
+        route calls ``await req.session.load()``: a route that never loads the session
+        costs no store access even with a cookie, and using a session that has a cookie
+        before ``load()`` raises ``RuntimeError`` (without a cookie there is nothing to
+        read: the empty mapping works at once). In both modes the session is saved only
+        when changed, never while empty, and ``Set-Cookie`` is sent only when it is
+        created, regenerated or deleted (and on each use with ``rolling``). Responses
+        that read the session get ``Vary: Cookie``.
+
+        Raises:
+            TypeError: ``preload`` is not a bool.
         """
+        if not isinstance(preload, bool):
+            raise TypeError(f"preload must be a bool, got {preload!r}")
 
         async def session_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
             session_id = self.id_from(req)
-            try:
-                entry = None if session_id is None else await self._load(session_id)
-            except HTTPError as error:  # the store is down: only routes using it fail
-                req.session_state = SessionData(None, {}, error)
-                await next()
-                return
-            if entry is None:
-                state = SessionData(None, {})
+            if session_id is not None and not preload:
+                state = SessionData.unloaded(self, session_id)
             else:
-                state = SessionData(session_id, entry[0])
-                state.expires = entry[1]
+                try:
+                    entry = None if session_id is None else await self._load(session_id)
+                except HTTPError as error:  # the store is down: only routes using it fail
+                    req.session_state = SessionData(None, {}, error)
+                    await next()
+                    return
+                if entry is None:
+                    state = SessionData(None, {})
+                else:
+                    state = SessionData(session_id, entry[0])
+                    state.expires = entry[1]
             req.session_state = state
             await next()
             try:
