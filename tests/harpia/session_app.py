@@ -8,9 +8,11 @@ from typing import Any
 from harpia import CSRF, Harpia, Request, Response, Session, harpia
 
 
-def make_app(session: Session, csrf: CSRF | None = None) -> Harpia:
+def make_app(session: Session, csrf: CSRF | None = None, *, preload: bool = True) -> Harpia:
+    """The routes that use the session ``await req.session.load()`` (a no-op when
+    preloaded), so every test runs the same app in both modes."""
     app = harpia()
-    app.use(session.middleware())
+    app.use(session.middleware(preload=preload))
     if csrf is not None:
         app.use(csrf.middleware())
 
@@ -19,29 +21,27 @@ def make_app(session: Session, csrf: CSRF | None = None) -> Harpia:
         return "ok"
 
     @app.get("/me")
-    def me(req: Request, res: Response) -> dict[str, Any]:
-        return {"session": dict(req.session)}
+    async def me(req: Request, res: Response) -> dict[str, Any]:
+        return {"session": dict(await req.session.load())}
 
     @app.post("/login")
     async def login(req: Request, res: Response) -> dict[str, Any]:
         form = await req.form()
+        await req.session.load()
         req.session["user"] = form.get("user") or "ann"
         await session.regenerate(req, res)
         return {"ok": True}
 
     @app.post("/count")
-    def count(req: Request, res: Response) -> dict[str, Any]:
-        req.session["n"] = req.session.get("n", 0) + 1
-        return {"n": req.session["n"]}
-
     @app.get("/count")
-    def count_get(req: Request, res: Response) -> dict[str, Any]:
-        req.session["n"] = req.session.get("n", 0) + 1
-        return {"n": req.session["n"]}
+    async def count(req: Request, res: Response) -> dict[str, Any]:
+        data = await req.session.load()
+        data["n"] = data.get("n", 0) + 1
+        return {"n": data["n"]}
 
     @app.post("/logout")
-    def logout(req: Request, res: Response) -> dict[str, Any]:
-        req.session.clear()
+    async def logout(req: Request, res: Response) -> dict[str, Any]:
+        (await req.session.load()).clear()
         return {"ok": True}
 
     @app.get("/form")

@@ -29,6 +29,13 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
     await redis.close()
 
 
+@pytest.fixture(params=[True, False], ids=["preload", "lazy"])
+def preload(request: pytest.FixtureRequest) -> bool:
+    """The session middleware's mode (a lazy session is loaded by the CSRF middleware)."""
+    value: bool = request.param
+    return value
+
+
 async def test_generate_check_replace_delete(store: Store[Any]) -> None:
     csrf = CSRF(store)
     first = await csrf.generate("s1")
@@ -75,10 +82,10 @@ async def test_check_uses_compare_digest(monkeypatch: pytest.MonkeyPatch) -> Non
     assert calls == [(token.encode(), token.encode())]
 
 
-async def test_middleware(store: Store[Any]) -> None:
+async def test_middleware(store: Store[Any], preload: bool) -> None:
     session = Session(store)
     csrf = CSRF(store)
-    client = TestClient(make_app(session, csrf))
+    client = TestClient(make_app(session, csrf, preload=preload))
     refused = await client.post("/transfer")
     assert refused.status == 403
     assert "no session" in refused.json()["error"]
@@ -103,10 +110,11 @@ async def test_middleware(store: Store[Any]) -> None:
 
 async def test_visitor_without_session_gets_a_bound_token_only_when_read(
     store: Store[Any],
+    preload: bool,
 ) -> None:
     session = Session(store)
     csrf = CSRF(store)
-    client = TestClient(make_app(session, csrf))
+    client = TestClient(make_app(session, csrf, preload=preload))
     health = await client.get("/health")  # the token is not read: nothing made or stored
     assert "set-cookie" not in health.headers
     if isinstance(store, MemoryStore):
@@ -122,10 +130,10 @@ async def test_visitor_without_session_gets_a_bound_token_only_when_read(
     assert (await other.post("/login").form_data({"_csrf": token})).status == 403
 
 
-async def test_other_sessions_token_is_refused(store: Store[Any]) -> None:
+async def test_other_sessions_token_is_refused(store: Store[Any], preload: bool) -> None:
     session = Session(store)
     csrf = CSRF(store)
-    app = make_app(session, csrf)
+    app = make_app(session, csrf, preload=preload)
     alice, mallory = TestClient(app), TestClient(app)
     await alice.get("/count")
     await mallory.get("/count")

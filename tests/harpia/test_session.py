@@ -33,6 +33,13 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
     await redis.close()
 
 
+@pytest.fixture(params=[True, False], ids=["preload", "lazy"])
+def preload(request: pytest.FixtureRequest) -> bool:
+    """The session middleware's mode: read before the route, or on ``await load()``."""
+    value: bool = request.param
+    return value
+
+
 def request_with(cookie: str | None) -> Request:
     headers = [] if cookie is None else [(b"cookie", cookie.encode())]
     return Request("GET", "/", headers=headers)
@@ -120,9 +127,11 @@ async def test_regenerate_without_middleware(store: Store[Any]) -> None:
 # -- the middleware ---------------------------------------------------------------------
 
 
-async def test_middleware_saves_only_when_changed_and_never_empty(store: Store[Any]) -> None:
+async def test_middleware_saves_only_when_changed_and_never_empty(
+    store: Store[Any], preload: bool
+) -> None:
     session = Session(store, ttl=120)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     for path in ("/health", "/me"):  # bots and health checks create nothing
         res = await client.get(path)
         assert res.status == 200
@@ -144,9 +153,9 @@ async def test_middleware_saves_only_when_changed_and_never_empty(store: Store[A
     assert await session.get(sid) == {"n": 2}
 
 
-async def test_middleware_clear_deletes_store_and_cookie(store: Store[Any]) -> None:
+async def test_middleware_clear_deletes_store_and_cookie(store: Store[Any], preload: bool) -> None:
     session = Session(store)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     sid = (await client.post("/count")).cookies["session_id"]
     out = await client.post("/logout")
     assert out.cookies["session_id"] == ""
@@ -154,9 +163,11 @@ async def test_middleware_clear_deletes_store_and_cookie(store: Store[Any]) -> N
     assert (await client.get("/me")).json() == {"session": {}}
 
 
-async def test_middleware_regenerate_keeps_data_under_a_new_id(store: Store[Any]) -> None:
+async def test_middleware_regenerate_keeps_data_under_a_new_id(
+    store: Store[Any], preload: bool
+) -> None:
     session = Session(store)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     old = (await client.post("/count")).cookies["session_id"]
     login = await client.post("/login").form_data({"user": "bob"})
     new = login.cookies["session_id"]
@@ -166,17 +177,17 @@ async def test_middleware_regenerate_keeps_data_under_a_new_id(store: Store[Any]
     assert (await client.get("/me")).json() == {"session": {"n": 1, "user": "bob"}}
 
 
-async def test_middleware_regenerate_on_a_new_session(store: Store[Any]) -> None:
+async def test_middleware_regenerate_on_a_new_session(store: Store[Any], preload: bool) -> None:
     session = Session(store)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     login = await client.post("/login")
     assert len(login.headers.getall("set-cookie")) == 1
     assert await session.get(login.cookies["session_id"]) == {"user": "ann"}
 
 
-async def test_stale_cookie_starts_a_fresh_session(store: Store[Any]) -> None:
+async def test_stale_cookie_starts_a_fresh_session(store: Store[Any], preload: bool) -> None:
     session = Session(store)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     stale = "A" * 43
     res = await client.get("/count").set("cookie", f"session_id={stale}")
     new = res.cookies["session_id"]
@@ -185,9 +196,9 @@ async def test_stale_cookie_starts_a_fresh_session(store: Store[Any]) -> None:
     assert await session.get(new) == {"n": 1}
 
 
-async def test_rolling_restarts_the_lifetime(store: Store[Any]) -> None:
+async def test_rolling_restarts_the_lifetime(store: Store[Any], preload: bool) -> None:
     session = Session(store, ttl=2, rolling=True)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     sid = (await client.post("/count")).cookies["session_id"]
     for _ in range(3):
         await anyio.sleep(0.8)
@@ -197,9 +208,9 @@ async def test_rolling_restarts_the_lifetime(store: Store[Any]) -> None:
     assert await session.get(sid) == {"n": 1}  # 2.4 s after creation, ttl 2 s
 
 
-async def test_non_rolling_update_keeps_the_expiry(store: Store[Any]) -> None:
+async def test_non_rolling_update_keeps_the_expiry(store: Store[Any], preload: bool) -> None:
     session = Session(store, ttl=1)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     sid = (await client.post("/count")).cookies["session_id"]
     await anyio.sleep(0.6)
     assert (await client.post("/count")).json() == {"n": 2}
@@ -232,17 +243,160 @@ def test_session_data_tracks_reads_and_writes() -> None:
     assert data.to_dict() == {"x": 1}
 
 
+# -- lazy loading: session.middleware(preload=False) ------------------------------------
+
+
+class CountingStore:
+    """A real store (MemoryStore or RedisStore) that records every operation made on it,
+    optionally after a delay (so that concurrent loads overlap)."""
+
+    def __init__(self, inner: Store[Any], delay: float = 0) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.calls: list[str] = []
+
+    async def get(self, key: str) -> Any:
+        self.calls.append("get")
+        if self.delay:
+            await anyio.sleep(self.delay)
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        self.calls.append("set")
+        await self.inner.set(key, value, ttl=ttl)
+
+    async def delete(self, key: str) -> None:
+        self.calls.append("delete")
+        await self.inner.delete(key)
+
+
+async def test_store_reads_per_mode(store: Store[Any], preload: bool) -> None:
+    counting = CountingStore(store)
+    session = Session(counting)
+    client = TestClient(make_app(session, preload=preload))
+    assert (await client.post("/count")).json() == {"n": 1}  # the jar now holds the cookie
+    counting.calls.clear()
+    health = await client.get("/health")  # does not touch req.session
+    assert health.status == 200
+    assert "vary" not in health.headers
+    assert "set-cookie" not in health.headers
+    assert counting.calls == (["get"] if preload else [])  # lazy: no store operation at all
+    counting.calls.clear()
+    assert (await client.get("/me")).json() == {"session": {"n": 1}}
+    assert counting.calls == ["get"]  # one read, no write (unchanged)
+    counting.calls.clear()
+    assert (await client.post("/count")).json() == {"n": 2}
+    assert counting.calls == ["get", "set"]
+    counting.calls.clear()
+    fresh = TestClient(client.app)  # no cookie: nothing to read in either mode
+    assert (await fresh.get("/health")).status == 200
+    assert (await fresh.get("/me")).json() == {"session": {}}
+    assert counting.calls == []
+
+
+async def test_lazy_use_before_load_is_a_clear_error(store: Store[Any]) -> None:
+    session = Session(store)
+    app = harpia()
+    app.use(session.middleware(preload=False))
+
+    @app.get("/sync")
+    def read(req: Request, res: Response) -> dict[str, Any]:
+        return {"n": req.session.get("n")}
+
+    @app.post("/sync")
+    def write(req: Request, res: Response) -> dict[str, Any]:
+        req.session["n"] = 1
+        return {}
+
+    client = TestClient(app)
+    first = await client.post("/sync")  # no cookie: the empty session needs no load()
+    assert first.status == 200
+    assert await session.get(first.cookies["session_id"]) == {"n": 1}
+    res = await client.get("/sync")  # a cookie, not loaded
+    assert res.status == 500
+    error = res.response.error if res.response else None
+    assert isinstance(error, RuntimeError)
+    assert "await req.session.load() first" in str(error)
+
+
+async def test_concurrent_loads_share_one_read(store: Store[Any]) -> None:
+    counting = CountingStore(store, delay=0.05)
+    session = Session(counting)
+    sid = await session.create({"a": 1})
+    counting.calls.clear()
+    app = harpia()
+    app.use(session.middleware(preload=False))
+
+    @app.get("/")
+    async def show(req: Request, res: Response) -> dict[str, Any]:
+        loaded: list[SessionData] = []
+
+        async def load() -> None:
+            loaded.append(await req.session.load())
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(load)
+        again = await req.session.load()  # idempotent
+        return {"same": [item is again for item in loaded], "data": dict(again)}
+
+    res = await TestClient(app).get("/").cookie("session_id", sid)
+    assert res.json() == {"same": [True] * 5, "data": {"a": 1}}
+    assert res.headers["vary"] == "Cookie"
+    assert counting.calls == ["get"]
+
+
+async def test_lazy_regenerate_loads_by_itself(store: Store[Any]) -> None:
+    session = Session(store, ttl=60)
+    app = harpia()
+    app.use(session.middleware(preload=False))
+
+    @app.post("/rotate")
+    async def rotate(req: Request, res: Response) -> dict[str, Any]:
+        return {"id": await session.regenerate(req, res)}
+
+    sid = await session.create({"user": "ann"})
+    res = await TestClient(app).post("/rotate").cookie("session_id", sid)
+    new = res.json()["id"]
+    assert new not in (None, sid)
+    assert res.cookies["session_id"] == new
+    assert await session.get(sid) is None
+    assert await session.get(new) == {"user": "ann"}
+
+
+async def test_unloaded_session_data(store: Store[Any]) -> None:
+    session = Session(store)
+    sid = await session.create({"a": 1})
+    unknown = "B" * 43
+    state = SessionData.unloaded(session, unknown)
+    assert not state.loaded
+    assert repr(state) == "<SessionData not loaded>"
+    for use in (len, SessionData.to_dict, SessionData.clear, lambda d: d["a"]):
+        with pytest.raises(RuntimeError, match=r"await req\.session\.load\(\) first"):
+            use(state)
+    assert await state.load() is state
+    assert (state.loaded, state.id, dict(state)) == (True, None, {})  # unknown: no session
+    known = SessionData.unloaded(session, sid)
+    assert dict(await known.load()) == {"a": 1}
+    assert known.id == sid
+
+
+def test_preload_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="preload"):
+        Session().middleware(preload="no")  # type: ignore[arg-type]
+
+
 # -- Redis: shared between processes, outages --------------------------------------------
 
 
 @pytest.mark.redis
 async def test_dead_redis_answers_503_and_recovers(
-    redis_factory: Callable[[], RedisServer],
+    redis_factory: Callable[[], RedisServer], preload: bool
 ) -> None:
     redis = redis_factory()
     store = RedisStore(redis.url, prefix="outage:", connect_timeout=1, timeout=1)
     session = Session(store)
-    client = TestClient(make_app(session))
+    client = TestClient(make_app(session, preload=preload))
     try:
         assert (await client.post("/count")).json() == {"n": 1}
         redis.stop()
