@@ -340,3 +340,63 @@ async def test_invalid_content_length_is_400() -> None:
 
     res = await TestClient(app).post("/p").send(b"abc").set("Content-Length", "x")
     assert res.status == 400
+
+
+# -- unread: bytes pushed back in front of the body --------------------------------------
+
+
+def chunked_receive(chunks: list[bytes]) -> Callable[[], Awaitable[bytes]]:
+    pending = list(chunks)
+
+    async def receive() -> bytes:
+        return pending.pop(0) if pending else b""
+
+    return receive
+
+
+def consumed(req: Request) -> bool:
+    return req.body_consumed  # a call: mypy does not narrow it between reads
+
+
+async def test_unread_after_a_partial_read() -> None:
+    req = Request("POST", "/", receive=chunked_receive([b"abc", b"def", b"ghi"]))
+    req.body_limit = 9  # pushed-back bytes are not counted twice
+    stream = req.stream()
+    first = await anext(stream)
+    await stream.aclose()
+    req.unread(first[1:])
+    assert not consumed(req)
+    assert [chunk async for chunk in req.stream()] == [b"bc", b"def", b"ghi"]
+    assert consumed(req)
+
+
+async def test_unread_after_the_end_and_body_after_it() -> None:
+    req = Request("POST", "/", receive=chunked_receive([b"abc", b"def"]))
+    req.body_limit = 6
+    seen = [chunk async for chunk in req.stream()]
+    assert consumed(req)
+    req.unread(b"".join(seen))
+    assert not consumed(req)
+    assert await req.body() == b"abcdef"
+    req.unread(b"abc")  # cached: stream() yields the whole body anyway
+    assert [chunk async for chunk in req.stream()] == [b"abcdef"]
+
+
+async def test_unread_more_than_read_is_an_error() -> None:
+    req = Request("POST", "/", receive=chunked_receive([b"abc"]))
+    with pytest.raises(ValueError, match="only 0 were read"):
+        req.unread(b"x")
+    req.unread(b"")  # nothing to push back: fine
+    assert await req.body() == b"abc"
+
+
+async def test_unread_keeps_the_body_limit() -> None:
+    req = Request("POST", "/", receive=chunked_receive([b"abc", b"def", b"g"]))
+    req.body_limit = 6
+    stream = req.stream()
+    await anext(stream)
+    await stream.aclose()
+    req.unread(b"abc")
+    with pytest.raises(hp.HTTPError) as caught:
+        await req.body()
+    assert caught.value.status == 413
