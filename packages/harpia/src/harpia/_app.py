@@ -383,12 +383,7 @@ def harpia(*, development: bool = False, trust_proxy: bool = False) -> Harpia:
 
 
 def _endpoint_runner(endpoint: Endpoint) -> Callable[[Request, Response], Awaitable[None]]:
-    handler = handler_runner(endpoint.handler)
-
-    async def run(request: Request, res: Response) -> None:
-        request.check_declared_length()
-        await handler(request, res)
-
+    run = handler_runner(endpoint.handler, check_length=True)
     if endpoint.middlewares:
         return Chain(endpoint.middlewares, run)
     return run

@@ -57,16 +57,25 @@ def apply_result(res: Response, result: Any) -> None:
         )
 
 
-def handler_runner(handler: Handler) -> Runner:
-    """Wrap a ``(req, res)`` handler: await it if needed, apply its return value."""
+def handler_runner(handler: Handler, *, check_length: bool = False) -> Runner:
+    """Wrap a ``(req, res)`` handler: await it if needed, apply its return value.
+
+    ``check_length``: first refuse a declared ``Content-Length`` over the route's limit
+    (413), for route endpoints; done here rather than in one more wrapper, since every
+    request goes through this.
+    """
     if inspect.iscoroutinefunction(handler):
 
         async def run_async(req: Request, res: Response) -> None:
+            if check_length:
+                req.check_declared_length()
             apply_result(res, await handler(req, res))
 
         return run_async
 
     async def run_sync(req: Request, res: Response) -> None:
+        if check_length:
+            req.check_declared_length()
         result = handler(req, res)
         if result is not None:
             if inspect.isawaitable(result):
