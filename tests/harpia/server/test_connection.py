@@ -154,6 +154,39 @@ def test_validated_headers_and_a_serialised_block() -> None:
     assert block not in out
 
 
+def test_response_heads_seen_before_serialise_the_same_and_stay_apart() -> None:
+    """Validated heads are reused by status and headers: never mixed up, never unbounded."""
+    from harpia._server import _connection
+
+    def answer(conn: HTTPConnection, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+        head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        return conn.respond(status, headers, b"hi", validated=True)
+
+    conn = connection()
+    json = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+    text = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
+    first = answer(conn, 200, json)
+    assert first == (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\nhi"
+    )
+    assert answer(conn, 200, json) == first
+    assert answer(conn, 201, json) == first.replace(b"200 OK", b"201 Created")
+    assert answer(conn, 200, text) == first.replace(b"application/json", b"text/plain")
+    # a cached head still closes when this connection must: h11 decides per connection
+    conn = connection()
+    head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n")
+    out = conn.respond(200, json, b"hi", validated=True)
+    assert b"connection: close\r\n" in out.lower()
+    assert state_of(conn) is CLOSING
+    # HEAD: the same cached head, no body
+    conn = connection()
+    head_of(conn, b"HEAD / HTTP/1.1\r\nhost: a\r\n\r\n")
+    assert conn.respond(200, json, b"", validated=True) == first[:-2]
+    for n in range(3 * _connection._HEADS_MAX):
+        answer(conn, 200, [(b"content-length", b"2"), (b"x-n", str(n).encode())])
+    assert 0 < len(_connection._HEADS) <= _connection._HEADS_MAX
+
+
 def test_absolute_and_asterisk_targets() -> None:
     conn = connection()
     head = head_of(conn, b"GET http://example.org/p/q?z HTTP/1.1\r\nhost: example.org\r\n\r\n")

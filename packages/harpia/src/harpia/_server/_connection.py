@@ -75,6 +75,29 @@ DEFAULT_DRAIN_LIMIT = 64 * 1024
 _VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
 _CLOSE_HEADER = (b"connection", b"close")
 
+# h11 events are immutable values, and building one costs more than serialising it (an
+# ``h11.Response`` about 3.5 µs, an ``EndOfMessage`` 0.7 µs, of a ~90 µs request): the end
+# of every response is one event, and response heads already seen are kept by their
+# status and headers (most responses repeat one: same type, length and ``Date`` within
+# a second). Only heads whose headers the caller vouches for are kept; bounded.
+_END = h11.EndOfMessage()
+_HEADS: dict[tuple[object, ...], h11.Response] = {}
+_HEADS_MAX = 512
+
+
+def _response_event(status: int, headers: RawHeaders) -> h11.Response:
+    """An ``h11.Response`` for checked ``headers``, from the cache when seen before."""
+    key = (status, *headers)
+    event = _HEADS.get(key)
+    if event is None:
+        event = h11.Response(
+            status_code=status, headers=headers, reason=PHRASES.get(status, b""), _parsed=True
+        )
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = event
+    return event
+
 
 def _split_target(target: bytes) -> tuple[str, str]:
     """``(raw_path, query_string)`` of a request target in any of its forms."""
@@ -357,12 +380,12 @@ class HTTPConnection:
             else:
                 headers = [*headers, (b"date", date())]
         try:
-            response = h11.Response(
-                status_code=status,
-                headers=headers,
-                reason=PHRASES.get(status, b""),
-                _parsed=validated,  # h11's own flag for "already checked" headers
-            )
+            if validated:  # h11's own flag for "already checked" headers, inside
+                response = _response_event(status, headers)
+            else:
+                response = h11.Response(
+                    status_code=status, headers=headers, reason=PHRASES.get(status, b"")
+                )
             head = h.send(response)
         except h11.LocalProtocolError:
             self._move(Trigger.CLOSE)
@@ -401,7 +424,7 @@ class HTTPConnection:
         if self.state is not BODY:
             return b""
         h = self._h11
-        data = h.send(h11.EndOfMessage())
+        data = h.send(_END)
         if h.our_state is h11.MUST_CLOSE or self._close_after:
             self._move(Trigger.CLOSE)
         elif h.their_state is h11.DONE:
