@@ -326,6 +326,35 @@ def test_head_too_large_in_one_piece_is_431() -> None:
     assert event.status == 431
 
 
+def test_head_too_large_in_two_pieces_each_under_the_limit_is_431() -> None:
+    conn = connection(max_header_size=100)
+    conn.receive_data(b"GET / HTTP/1.1\r\nhost: a\r\nx: " + b"a" * 60)
+    assert conn.next_event() is NEED_DATA  # incomplete and under the limit so far
+    conn.receive_data(b"a" * 60 + b"\r\n\r\n")
+    event = conn.next_event()
+    assert isinstance(event, Reject)
+    assert event.status == 431
+
+
+def test_a_large_head_pipelined_behind_a_small_request_is_431() -> None:
+    conn = connection(max_header_size=100)
+    small = b"GET / HTTP/1.1\r\nhost: a\r\n\r\n"
+    conn.receive_data(small + b"GET / HTTP/1.1\r\nhost: a\r\nx: " + b"a" * 200 + b"\r\n\r\n")
+    assert isinstance(conn.next_event(), RequestHead)
+    respond_hi(conn)
+    event = conn.next_event()
+    assert isinstance(event, Reject)
+    assert event.status == 431
+
+
+def test_heads_near_the_limit_on_a_kept_alive_connection_are_served() -> None:
+    conn = connection(max_header_size=100)
+    for _ in range(5):  # the byte count starts again after each request
+        head = head_of(conn, b"GET / HTTP/1.1\r\nhost: a\r\nx: " + b"a" * 60 + b"\r\n\r\n")
+        assert head.method == "GET"
+        respond_hi(conn)
+
+
 def test_peer_closing_mid_head_is_quiet() -> None:
     conn = connection()
     conn.receive_data(b"GET / HTTP/1.1\r\nho")

@@ -96,8 +96,9 @@ class Response:
         self.error: BaseException | None = None
         self._cookies: ResponseCookies | None = None
         self.raw_extra: HeaderBlock | None = None  # checked, sent after headers (Shield)
-        for name, value in (headers or {}).items():
-            self.headers.set(name, value)
+        if headers:
+            for name, value in headers.items():
+                self.headers.set(name, value)
         if content is not None:
             if isinstance(content, dict | list):
                 self.json(content)
@@ -239,10 +240,10 @@ class Response:
         raw = self.headers.encoded()
         if self.body_stream is None and self.status_code not in (204, 304):
             for name, _ in raw:
-                if name == b"content-length" or name.lower() == b"content-length":
+                if len(name) == 14 and name.lower() == b"content-length":
                     break
             else:
-                raw.append((b"content-length", str(len(self.body)).encode()))
+                raw.append((b"content-length", b"%d" % len(self.body)))
         if extra and self.raw_extra:
             raw.extend(self.raw_extra.pairs)
         if self._cookies:

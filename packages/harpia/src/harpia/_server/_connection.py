@@ -130,6 +130,7 @@ class HTTPConnection:
         "_drained",
         "_eof",
         "_h11",
+        "_head_bytes",
         "_headers",
         "_pending",
         "drain_limit",
@@ -161,6 +162,9 @@ class HTTPConnection:
         self._headers: RawHeaders = []
         self._pending: Event | None = None
         self._drained = 0
+        # Bytes received since the buffer was last empty between requests: a request
+        # head is part of them, so while they fit the header limit so does the head.
+        self._head_bytes = 0
 
     def __repr__(self) -> str:
         return f"<HTTPConnection {self.state.value} requests={self.requests}>"
@@ -183,6 +187,7 @@ class HTTPConnection:
             self._eof = True
         elif self.state is IDLE:
             self.state = _IDLE_DATA
+        self._head_bytes += len(data)
         self._h11.receive_data(data)
 
     @property
@@ -239,9 +244,11 @@ class HTTPConnection:
             return self._reject(431, f"more than {self.max_headers} header lines")
         headers: RawHeaders = [(name, value) for _, name, value in items]
         # h11 enforces the size of a head arriving in pieces; this catches one read whole
-        size = len(event.target) + 4 * len(headers) + sum([len(n) + len(v) for n, v in headers])
-        if size > self.max_header_size:
-            return self._reject(431, f"request head larger than {self.max_header_size} bytes")
+        # (measured only when what arrived since the buffer was empty could be too big)
+        if self._head_bytes > self.max_header_size:
+            size = len(event.target) + 4 * len(headers) + sum([len(n) + len(v) for n, v in headers])
+            if size > self.max_header_size:
+                return self._reject(431, f"request head larger than {self.max_header_size} bytes")
         self.state = _HEAD_REQUEST  # only HEAD can parse a request (receive_data moved us)
         self.requests += 1
         self._headers = headers
@@ -309,6 +316,8 @@ class HTTPConnection:
                 self._move(Trigger.DRAINED)
                 if h.trailing_data[0]:
                     self._move(Trigger.DATA)
+                else:
+                    self._head_bytes = 0
                 return self._head_event()
             else:
                 return NEED_DATA
@@ -432,6 +441,8 @@ class HTTPConnection:
             self.state = _BODY_KEEP_ALIVE
             if h.trailing_data[0]:
                 self._move(Trigger.DATA)
+            else:
+                self._head_bytes = 0
         elif h.their_state is h11.SEND_BODY:
             self._drained = 0
             self._move(Trigger.UNREAD_BODY)
