@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ("app_dir",)
 
-SITE = {
+SITE: dict[str, str | bytes] = {
     "web/index.html": "<h1>home</h1>",
     "web/css/site.css": "body{}",
     "web/docs/index.html": "docs home",

@@ -86,13 +86,13 @@ async def test_entries_follow_files_in_development(app_dir: Path) -> None:
         write(app_dir, {"notes/sub/b.txt": "beta", "notes/a.txt": "ALPHA"})
 
         async def both() -> bool:
-            return (await sample(client))["notes"] == {"/a.txt": "ALPHA", "/sub/b.txt": "beta"}
+            return bool((await sample(client))["notes"] == {"/a.txt": "ALPHA", "/sub/b.txt": "beta"})
 
         assert await until(both)
         (app_dir / "notes/a.txt").unlink()
 
         async def gone() -> bool:
-            return (await sample(client))["notes"] == {"/sub/b.txt": "beta"}
+            return bool((await sample(client))["notes"] == {"/sub/b.txt": "beta"})
 
         assert await until(gone)
 
@@ -125,7 +125,7 @@ async def test_config_edits_reach_options_and_a_broken_edit_keeps_the_last_good(
         write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'two'\n\n[recorder]\nlevel = 2\n"})
 
         async def greeting_two() -> bool:
-            return (await sample(client))["greeting"] == "two"
+            return bool((await sample(client))["greeting"] == "two")
 
         assert await until(greeting_two)
         assert await until(lambda: ("change", [["level"], 2]) in events)
@@ -139,7 +139,7 @@ async def test_config_edits_reach_options_and_a_broken_edit_keeps_the_last_good(
         assert await until(lambda: ("ready", []) in events)
 
         async def greeting_four() -> bool:
-            return (await sample(client))["greeting"] == "four"
+            return bool((await sample(client))["greeting"] == "four")
 
         assert await until(greeting_four)
 

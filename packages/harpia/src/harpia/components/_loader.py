@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from .._app import Harpia
     from .._routing import Handler
+    from ._emitter import Emitter
     from ._scope import Scope
 
 logger = logging.getLogger("harpia.components")
@@ -143,19 +144,29 @@ class Composer:
         from ._scope import Scope
 
         name = component.name
-        scope = Scope(name, self.root, self.config_root, self.app, development=development)
+        scope = Scope(name, self.root, self.app, self.config_root, development=development)
         self.scopes[name] = scope
+        failures: list[Exception] = []  # what listeners raise while starting is fatal too
+        emitters: list[Emitter] = [scope]
         try:
             result = component.module.handle_component(scope)
             if inspect.isawaitable(result):
                 await result
+            emitters += scope.entry_handlers
+            for emitter in emitters:
+                emitter.on("error", failures.append)
             await scope.start()
+            if failures:
+                raise failures[0]
         except Exception as exc:
             if isinstance(exc, ConfigError):
                 raise
             raise self.config.error(
                 f"{component.origin} failed to start: {type(exc).__name__}: {exc}", name
             ) from exc
+        finally:
+            for emitter in emitters:  # later errors: the extension's listeners, or logged
+                emitter.off("error", failures.append)
 
     async def stop(self) -> None:
         """Stop watching and close every scope (the app's last shutdown hook)."""
