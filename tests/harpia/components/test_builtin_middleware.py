@@ -40,7 +40,7 @@ def app_with(root: Path, config: str) -> harpia.Harpia:
 
 
 async def test_shield(app_dir: Path) -> None:
-    app = app_with(app_dir, "[shield]\nx_frame_options = 'DENY'\nstrict_transport_security = false\n")
+    app = app_with(app_dir, "[shield]\nx_frame_options = { action = 'DENY' }\nstrict_transport_security = false\n")
     async with TestClient(app) as client:
         res = await client.get("/hello").execute()
         assert res.headers["x-frame-options"] == "DENY"

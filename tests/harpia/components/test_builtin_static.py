@@ -30,7 +30,7 @@ def site(root: Path, options: str) -> harpia.Harpia:
 
 
 async def test_files_under_the_root_url(app_dir: Path) -> None:
-    app = site(app_dir, "files = 'web/**'\n")
+    app = site(app_dir, "files = ['web/**', 'web/.secret']\n")
     async with TestClient(app) as client:
         res = await client.get("/index.html").execute()
         assert (res.status, res.text()) == (200, "<h1>home</h1>")
@@ -41,7 +41,7 @@ async def test_files_under_the_root_url(app_dir: Path) -> None:
         assert (await client.get("/").execute()).text() == "<h1>home</h1>"  # index
         assert (await client.get("/docs/").execute()).text() == "docs home"
         assert (await client.get("/docs").execute()).text() == "docs home"
-        assert (await client.get("/.secret").execute()).status == 404  # no dotfiles
+        assert (await client.get("/.secret").execute()).status == 404  # matched, dotfiles off
         assert (await client.get("/readme.txt").execute()).status == 404  # not matched
         assert (await client.get("/other/readme.txt").execute()).status == 404
         assert (await client.post("/index.html").execute()).status == 404  # GET/HEAD only
@@ -77,7 +77,10 @@ async def test_memory_and_disk(app_dir: Path) -> None:
 
 
 async def test_url_path_index_max_age_dotfiles(app_dir: Path) -> None:
-    options = "files = 'web/**'\nurl_path = '/assets/'\nindex = false\nmax_age = 60\ndotfiles = true\n"
+    options = (  # wildcards skip dotfiles: the glob names it
+        "files = ['web/**', 'web/.secret']\nurl_path = '/assets/'\nindex = false\n"
+        "max_age = 60\ndotfiles = true\n"
+    )
     app = site(app_dir, options)
     async with TestClient(app) as client:
         res = await client.get("/assets/css/site.css").execute()

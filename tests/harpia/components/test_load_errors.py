@@ -71,7 +71,7 @@ def test_invalid_option_type(app_dir: Path) -> None:
         ("[session]\nttl = 0\n", "[session] ttl: expected an integer >= 1, got 0"),
         ("[session]\nsame_site = 'Sometimes'\n", "[session] same_site: expected one of 'Strict'"),
         ("[telemetry]\nmax_paths = true\n", "[telemetry] max_paths: expected an integer, got True"),
-        ("[cors]\ncredentials = 'yes'\n", "[cors] credentials"),
+        ("[cors]\ncredentials = 'yes'\n", "[cors] credentials: CORS credentials must be a bool"),
         ("[shield]\nuse_nonce = 'yes'\n", "[shield] "),
         ("[sample]\ngreeting = 5\n", "[sample] greeting: expected a string, got 5"),
     ],

@@ -8,7 +8,8 @@ ones), fills defaults and returns the normalised options; the loader turns every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .._errors import OptionError
@@ -132,6 +133,15 @@ def url_path(key: str, value: Any) -> str:
     if ".." in value.split("/"):
         raise OptionError(key, _got("'..' is not allowed in a URL path", value))
     return value
+
+
+def api_error(exc: Exception, keys: Iterable[str]) -> OptionError:
+    """An ``OptionError`` from a Python API's own error, keyed by the option it names."""
+    message = str(exc)
+    for key in sorted(keys, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(key)}\b", message):
+            return OptionError(key, message)
+    return OptionError(None, message)
 
 
 def _strip_key(key: str, message: str) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._cors import CorsOptions, CorsPolicy
 from .._errors import OptionError
-from ._schema import string
+from ._schema import api_error, string
 
 if TYPE_CHECKING:
     from .. import Scope
@@ -31,7 +31,7 @@ def validate_options(options: dict[str, Any]) -> None:
     try:
         CorsPolicy({k: v for k, v in options.items() if k != "path"})
     except (TypeError, ValueError) as exc:
-        raise OptionError(None, str(exc)) from exc
+        raise api_error(exc, options) from exc
 
 
 def _split(scope: Scope) -> tuple[dict[str, Any], str | None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import OptionError
+from ._schema import api_error
 
 if TYPE_CHECKING:
     from .. import Scope
@@ -27,7 +28,7 @@ def validate_options(options: dict[str, Any]) -> None:
     try:
         make_shield(dict(options))
     except (TypeError, ValueError) as exc:
-        raise OptionError(None, str(exc)) from exc
+        raise api_error(exc, options) from exc
 
 
 def _options(scope: Scope) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import OptionError
 from ._schema import (
+    api_error,
     boolean,
     check_options,
     integer,
@@ -67,7 +68,7 @@ def make_telemetry(options: dict[str, Any]) -> Telemetry:
     try:
         return Telemetry(store, **values)
     except (TypeError, ValueError) as exc:
-        raise OptionError(None, str(exc)) from exc
+        raise api_error(exc, values) from exc
 
 
 def handle_component(scope: Scope) -> None:
