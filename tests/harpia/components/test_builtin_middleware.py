@@ -35,12 +35,17 @@ def hello(req, res):
 
 
 def app_with(root: Path, config: str) -> harpia.Harpia:
-    write(root, {"harpia.toml": config + "\n[routes]\nmodules = ['counter']\n", "counter.py": COUNTER})
+    write(
+        root, {"harpia.toml": config + "\n[routes]\nmodules = ['counter']\n", "counter.py": COUNTER}
+    )
     return harpia.load(root)
 
 
 async def test_shield(app_dir: Path) -> None:
-    app = app_with(app_dir, "[shield]\nx_frame_options = { action = 'DENY' }\nstrict_transport_security = false\n")
+    app = app_with(
+        app_dir,
+        "[shield]\nx_frame_options = { action = 'DENY' }\nstrict_transport_security = false\n",
+    )
     async with TestClient(app) as client:
         res = await client.get("/hello").execute()
         assert res.headers["x-frame-options"] == "DENY"
@@ -49,7 +54,10 @@ async def test_shield(app_dir: Path) -> None:
 
 
 async def test_cors_with_path(app_dir: Path) -> None:
-    config = "[cors]\norigin = ['https://a.example']\ncredentials = true\nmax_age = 600\npath = '/hello'\n"
+    config = (
+        "[cors]\norigin = ['https://a.example']\ncredentials = true\nmax_age = 600\n"
+        "path = '/hello'\n"
+    )
     async with TestClient(app_with(app_dir, config)) as client:
         res = await client.get("/hello").set("Origin", "https://a.example").execute()
         assert res.headers["access-control-allow-origin"] == "https://a.example"
@@ -80,14 +88,18 @@ async def test_session_memory(app_dir: Path) -> None:
     first, second, cookie = await count_twice(app)
     assert (first, second) == (1, 2)
     assert cookie.startswith("sid=")
-    assert "Max-Age=60" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
+    assert "Max-Age=60" in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Secure" in cookie
     assert isinstance(app.state["session"], harpia.Session)
 
 
 @pytest.mark.redis
 async def test_session_redis(app_dir: Path, redis_server: RedisServer) -> None:
     prefix = f"s-{uuid.uuid4().hex}:"
-    config = f"[session]\nstore = '{redis_server.url}'\nprefix = '{prefix}'\nrolling = true\nttl = 30\n"
+    config = (
+        f"[session]\nstore = '{redis_server.url}'\nprefix = '{prefix}'\nrolling = true\nttl = 30\n"
+    )
     app = app_with(app_dir, config)
     assert (await count_twice(app))[:2] == [1, 2]
     session = app.state["session"]

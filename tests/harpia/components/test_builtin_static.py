@@ -135,4 +135,5 @@ async def test_closed_with_the_app(app_dir: Path) -> None:
     app = site(app_dir, "files = 'web/**'\n")
     async with TestClient(app) as client:
         assert (await client.get("/index.html").execute()).status == 200
-    assert app._static is not None and not app._static.mounts
+    assert app._static is not None
+    assert not app._static.mounts

@@ -28,9 +28,11 @@ async def page(req, res):
 """
 
 FILES = {
-    "t/views/home.html": '@layout("main", { title: "Home" })\n@block("body")\nHi {{ name }}\n@endblock\n',
+    "t/views/home.html": (
+        '@layout("main", { title: "Home" })\n@block("body")\nHi {{ name }}\n@endblock\n'
+    ),
     "t/views/shop/page.html": "shop page",
-    "t/layouts/main.html": "<title>{{ title }}</title>@yield(\"body\")@component(\"foot\", {})",
+    "t/layouts/main.html": '<title>{{ title }}</title>@yield("body")@component("foot", {})',
     "t/components/foot.html": "<footer>foot</footer>",
     "pages.py": ROUTES,
 }
@@ -43,7 +45,9 @@ def templates_app(root: Path, options: str, development: bool = False) -> harpia
 
 
 async def test_views_layouts_components(app_dir: Path) -> None:
-    options = "views = 't/views'\nlayouts = 't/layouts'\ncomponents = 't/components'\nview_name = false\n"
+    options = (
+        "views = 't/views'\nlayouts = 't/layouts'\ncomponents = 't/components'\nview_name = false\n"
+    )
     async with TestClient(templates_app(app_dir, options)) as client:
         res = await client.get("/page/home").execute()
         assert res.status == 200, res.text()
@@ -67,7 +71,9 @@ def test_folder_outside_the_app_is_refused(app_dir: Path) -> None:
 
 
 async def test_recompiled_on_change_in_development(app_dir: Path) -> None:
-    options = "views = 't/views'\nlayouts = 't/layouts'\ncomponents = 't/components'\nview_name = false\n"
+    options = (
+        "views = 't/views'\nlayouts = 't/layouts'\ncomponents = 't/components'\nview_name = false\n"
+    )
     app = templates_app(app_dir, options, development=True)
     async with TestClient(app) as client:
         assert "Hi Ada" in (await client.get("/page/home").execute()).text()

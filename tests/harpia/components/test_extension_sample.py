@@ -33,9 +33,9 @@ async def handle_component(scope):
 """
 
 
-async def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+async def until(check: Callable[[], Any], limit: float = 5.0) -> Any:
     """Poll ``check`` (sync or async) until it returns something truthy (bounded)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit
     while True:
         result = check()
         if hasattr(result, "__await__"):
@@ -86,7 +86,9 @@ async def test_entries_follow_files_in_development(app_dir: Path) -> None:
         write(app_dir, {"notes/sub/b.txt": "beta", "notes/a.txt": "ALPHA"})
 
         async def both() -> bool:
-            return bool((await sample(client))["notes"] == {"/a.txt": "ALPHA", "/sub/b.txt": "beta"})
+            return bool(
+                (await sample(client))["notes"] == {"/a.txt": "ALPHA", "/sub/b.txt": "beta"}
+            )
 
         assert await until(both)
         (app_dir / "notes/a.txt").unlink()

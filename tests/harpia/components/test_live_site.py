@@ -145,7 +145,7 @@ def test_live_updates(site: tuple[Path, int, subprocess.Popen[bytes]]) -> None:
     print("live update timings (s):", {k: round(v, 3) for k, v in timings.items()})
 
 
-EXTRA = '''
+EXTRA = """
 import os
 
 from harpia import Router
@@ -166,4 +166,4 @@ def pid(req, res):
 @router.get("/view/:name")
 async def view(req, res):
     await res.render(req.params["name"], {"name": "Ada"})
-'''
+"""

@@ -59,15 +59,27 @@ def test_invalid_option_type(app_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ("[static]\nfiles = 'web/**'\nmax_age = '60'\n", "[static] max_age: expected an integer, got '60'"),
-        ("[static]\nfiles = 'web/**'\nmax_age = -1\n", "[static] max_age: expected an integer >= 0, got -1"),
-        ("[static]\nfiles = 'web/**'\ndotfiles = 1\n", "[static] dotfiles: expected true or false, got 1"),
+        (
+            "[static]\nfiles = 'web/**'\nmax_age = '60'\n",
+            "[static] max_age: expected an integer, got '60'",
+        ),
+        (
+            "[static]\nfiles = 'web/**'\nmax_age = -1\n",
+            "[static] max_age: expected an integer >= 0, got -1",
+        ),
+        (
+            "[static]\nfiles = 'web/**'\ndotfiles = 1\n",
+            "[static] dotfiles: expected true or false, got 1",
+        ),
         ("[static]\nurl_path = '/'\n", "[static] files: this option is required"),
         ("[templates]\nlayouts = 'l'\n", "[templates] views: this option is required"),
         ("[templates]\nviews = 7\n", "[templates] views: expected a non-empty string, got 7"),
         ("[routes]\nmodules = 'a'\nfiles = 'r/*.py'\n", "[routes] set either files"),
         ("[routes]\nmodules = [1]\n", "[routes] modules: expected a string or a list of strings"),
-        ("[session]\nstore = 'mongo://x'\n", '[session] store: expected "memory" or a redis:// URL'),
+        (
+            "[session]\nstore = 'mongo://x'\n",
+            '[session] store: expected "memory" or a redis:// URL',
+        ),
         ("[session]\nttl = 0\n", "[session] ttl: expected an integer >= 1, got 0"),
         ("[session]\nsame_site = 'Sometimes'\n", "[session] same_site: expected one of 'Strict'"),
         ("[telemetry]\nmax_paths = true\n", "[telemetry] max_paths: expected an integer, got True"),
@@ -90,7 +102,11 @@ def test_invalid_option_values(app_dir: Path, config: str, expected: str) -> Non
     ],
 )
 def test_unknown_key(app_dir: Path, component: str, known: str) -> None:
-    required = {"static": "files = 'web/**'\n", "templates": "views = 'v'\n", "routes": "modules = ['m']\n"}
+    required = {
+        "static": "files = 'web/**'\n",
+        "templates": "views = 'v'\n",
+        "routes": "modules = ['m']\n",
+    }
     config = f"[{component}]\n{required.get(component, '')}colour = 'blue'\n"
     assert load_error(app_dir, config) == (
         f"harpia.toml: [{component}] colour: unknown option (known options: {known})"
@@ -164,5 +180,8 @@ async def test_sync_handle_component_raising(app_dir: Path) -> None:
         },
     )
     app = harpia.load(app_dir)
-    with pytest.raises(ConfigError, match=r"^harpia.toml: \[local\] module 'local' failed to start: ValueError: no way$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^harpia.toml: \[local\] module 'local' failed to start: ValueError: no way$",
+    ):
         await app.startup()

@@ -45,7 +45,6 @@ Opened = tuple[Any, os.stat_result, str]
 """An open file, its ``fstat`` and its resolved name."""
 
 
-
 class Mount(Protocol):
     """What ``StaticFiles`` tries in turn: a folder (``StaticMount``) or, for components,
     files held in memory."""

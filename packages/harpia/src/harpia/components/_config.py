@@ -42,7 +42,9 @@ class ConfigFile:
         """How ``component``'s table is spelled in this file (for messages)."""
         return f"tool.harpia.{component}" if self.kind == "pyproject" else component
 
-    def error(self, problem: str, component: str | None = None, key: str | None = None) -> ConfigError:
+    def error(
+        self, problem: str, component: str | None = None, key: str | None = None
+    ) -> ConfigError:
         """A ``ConfigError`` located in this file."""
         table = self.table(component) if component is not None else None
         return ConfigError(problem, file=self.name, component=component, key=key, table=table)

@@ -57,7 +57,9 @@ def resolve(config: ConfigFile, name: str, options: dict[str, Any]) -> Component
             invalid option.
     """
     package = options.get("package")
-    if package is not None and (not isinstance(package, str) or not _MODULE_NAME.fullmatch(package)):
+    if package is not None and (
+        not isinstance(package, str) or not _MODULE_NAME.fullmatch(package)
+    ):
         raise config.error(
             f"expected an importable module name such as 'my_extension', got {package!r}",
             name,
@@ -145,8 +147,7 @@ def _from_entry_point(config: ConfigFile, name: str) -> tuple[ModuleType, str] |
             loaded = point.load()
         except Exception as exc:
             raise config.error(
-                f"loading entry point {name!r} ({point.value}) failed: "
-                f"{type(exc).__name__}: {exc}",
+                f"loading entry point {name!r} ({point.value}) failed: {type(exc).__name__}: {exc}",
                 name,
             ) from exc
         if not isinstance(loaded, ModuleType):

@@ -24,7 +24,6 @@ import importlib.util
 import logging
 import os
 import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..._routing import Router
@@ -33,6 +32,7 @@ from ._schema import check_options, files, strings, url_path
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from types import ModuleType
 
     from .. import EntryEvent, Scope
 

@@ -129,7 +129,9 @@ class MemoryMount:
         if found is None:
             return False
         if found.contents is not None:
-            await send_bytes(res, found.contents, found, found.path, cache_control=self.cache_control)
+            await send_bytes(
+                res, found.contents, found, found.path, cache_control=self.cache_control
+            )
             return True
         opened = await anyio.to_thread.run_sync(open_regular, found.path)
         if opened is None:

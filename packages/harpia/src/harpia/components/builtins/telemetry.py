@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._errors import OptionError
 from ._schema import (
     api_error,
     boolean,

@@ -6,7 +6,8 @@ Options::
     views = "templates/views"            # required; folders are relative to the app folder
     layouts = "templates/layouts"
     components = "templates/components"
-    view_name = false                    # render("home") -> views/home.html ("page": home/page.html)
+    view_name = false                    # render("home") -> views/home.html
+                                         # ("page": views/home/page.html)
     use_modules = false
     file_extension = ".html"
     strict = false
