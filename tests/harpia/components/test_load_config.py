@@ -148,3 +148,18 @@ async def test_code_can_still_add_routes(app_dir: Path) -> None:
     async with TestClient(app) as client:
         assert (await client.get("/extra").execute()).text() == "added in code"
         assert (await client.get("/_sample/sample").execute()).status == 200
+
+
+def test_components_all_lists_exactly_the_public_names() -> None:
+    import types
+
+    from harpia import components
+
+    public = {
+        name
+        for name, value in vars(components).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(components.__all__) == public
+    assert harpia.load is components.load
+    assert harpia.ConfigError is components.ConfigError
