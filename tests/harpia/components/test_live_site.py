@@ -37,6 +37,17 @@ def fetch(port: int, path: str) -> tuple[int, str]:
         connection.close()
 
 
+def cache_control(port: int, path: str) -> str | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("cache-control")
+    finally:
+        connection.close()
+
+
 def within(check: Callable[[], bool], what: str) -> float:
     """Poll ``check`` until true; fail unless that took at most LIMIT seconds."""
     start = time.monotonic()
@@ -134,10 +145,17 @@ def test_live_updates(site: tuple[Path, int, subprocess.Popen[bytes]]) -> None:
         config = folder / "harpia.toml"
         good = config.read_text()
         config.write_text(good.replace("[static]", "[static"))
-        time.sleep(0.5)  # the watcher has seen it (debounce 0.2 s)
+        log = folder.parent / "server.log"
+        within(lambda: "keeping the last good configuration" in log.read_text(), "logged")
+        assert "harpia.toml: invalid TOML" in log.read_text()
         assert fetch(port, "/css/site.css")[0] == 200
         assert "Howdy, Ada!" in fetch(port, "/hello/Ada")[1]
+        # a good edit again: applied live (the static max_age)
+        assert cache_control(port, "/css/site.css") == "public, max-age=60"
         config.write_text(good.replace("max_age = 60", "max_age = 5"))
+        timings["config change"] = within(
+            lambda: cache_control(port, "/css/site.css") == "public, max-age=5", "config"
+        )
         echo(ws, "after")  # the WebSocket opened before every edit still echoes
 
     assert process.poll() is None  # never restarted
