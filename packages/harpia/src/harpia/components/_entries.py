@@ -154,9 +154,12 @@ class EntryHandler(Emitter):
             await self.emit("ready")
 
     async def close(self) -> None:
-        """Stop watching (the background task ends), emit ``close``, remove all listeners."""
-        if self._closed:
-            return
+        """Stop watching (the background task ends), emit ``close``, remove all listeners.
+
+        Called again, it only waits for the watcher task to end (when it was called from a
+        listener run by that task, the first call could not).
+        """
+        first = not self._closed
         self._closed = True
         if self._watcher is not None:
             self._watcher.stop()
@@ -165,10 +168,11 @@ class EntryHandler(Emitter):
             if self._lock_owner is current:  # the task may wait for our lock: never let it in
                 task.cancel()
             await asyncio.wait([task])
-        if self._watcher is not None and task is not current:
-            await self._watcher.aclose()
-        await self.emit("close")
-        self.remove_all_listeners()
+            if self._watcher is not None:
+                await self._watcher.aclose()
+        if first:
+            await self.emit("close")
+            self.remove_all_listeners()
 
     def _is_closed(self) -> bool:  # a call: mypy would narrow an attribute across awaits
         return self._closed

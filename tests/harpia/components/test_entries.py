@@ -1,0 +1,340 @@
+"""EntryHandler on real folders: initial scan, live watching with watchfiles, update, close."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import anyio
+import pytest
+
+from harpia.components import EntryHandler
+
+from .recorder import Recorder, other_tasks
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    (root / "web" / "css").mkdir(parents=True)
+    (root / "web" / "css" / "a.css").write_bytes(b"a {}")
+    (root / "web" / "index.html").write_bytes(b"<h1>hi</h1>")
+    (root / "web" / ".hidden").write_bytes(b"secret")
+    (root / ".venv" / "lib").mkdir(parents=True)
+    (root / "notes.txt").write_bytes(b"notes")
+    return root
+
+
+async def test_initial_scan_events_urls_contents_and_ready(site: Path) -> None:
+    handler = EntryHandler("static", site, "web/**", "/static")
+    recorder = Recorder(handler)
+    await handler.start()
+    assert recorder.take() == [
+        ("add_dir", "/static/css"),
+        ("add", "/static/css/a.css"),
+        ("add", "/static/index.html"),
+        ("ready", ""),
+    ]
+    css = recorder.entries[1]
+    assert css.event_type == "add"
+    assert css.entry_type == "file"
+    assert css.absolute_path == str((site / "web/css/a.css").resolve())
+    assert css.contents == b"a {}"
+    assert css.stats is not None
+    assert css.stats.st_size == 4
+    folder = recorder.entries[0]
+    assert (folder.entry_type, folder.contents) == ("directory", None)
+    assert set(handler.entries) == {e.absolute_path for e in recorder.entries}
+    assert handler.name == "static"
+    assert handler.directory == str(await anyio.Path(site).resolve())
+    await handler.close()
+
+
+@pytest.mark.parametrize(
+    ("url_path", "css_url"),
+    [(None, "/css/a.css"), ("static/", "/static/css/a.css"), ("./s", "/static/s/css/a.css")],
+)
+async def test_url_is_base_plus_path_below_the_static_prefix(
+    site: Path, url_path: str | None, css_url: str
+) -> None:
+    handler = EntryHandler("static", site, "web/**/*.css", url_path)
+    await handler.start()
+    assert [e.url_path for e in handler.entries.values()] == [css_url]
+    await handler.close()
+
+
+async def test_ignore_only_and_several_patterns(site: Path) -> None:
+    files = {"source": ["web/**", "*.txt"], "ignore": "web/css", "only": "files"}
+    handler = EntryHandler("static", site, files)
+    recorder = Recorder(handler)
+    await handler.start()
+    assert recorder.take() == [("add", "/notes.txt"), ("add", "/index.html"), ("ready", "")]
+    await handler.close()
+
+
+async def test_a_literal_file_pattern(site: Path) -> None:
+    handler = EntryHandler("static", site, "web/index.html", ".")
+    await handler.start()
+    assert [e.url_path for e in handler.entries.values()] == ["/static/index.html"]
+    await handler.close()
+
+
+def test_invalid_options_fail_at_construction(site: Path) -> None:
+    with pytest.raises(ValueError, match=r"static.files: '\.\./x' .*'\.\.'"):
+        EntryHandler("static", site, "../x")
+    with pytest.raises(ValueError, match=r"static.url_path '\.\.': '\.\.' is not allowed"):
+        EntryHandler("static", site, "web/**", "..")
+
+
+async def test_a_missing_component_folder(tmp_path: Path) -> None:
+    handler = EntryHandler("static", tmp_path / "nowhere", "web/**")
+    with pytest.raises(NotADirectoryError, match="static: component folder"):
+        await handler.start()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+async def test_symlinks_leaving_the_folder_are_refused(
+    site: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    (site / "web" / "out").symlink_to(outside)
+    (site / "web" / "secret.txt").symlink_to(outside / "secret.txt")
+    (site / "web" / "inside.html").symlink_to(site / "web" / "index.html")
+    (site / "web" / "css" / "loop").symlink_to(site / "web")
+    handler = EntryHandler("static", site, "web/**/*.*")
+    await handler.start()
+    urls = sorted(e.url_path for e in handler.entries.values())
+    assert urls == ["/css/a.css", "/index.html", "/inside.html"] or urls == [
+        "/css/a.css",
+        "/css/loop/css/a.css",
+        "/css/loop/index.html",
+        "/css/loop/inside.html",
+        "/index.html",
+        "/inside.html",
+    ]
+    assert "leads outside the component folder" in caplog.text
+    await handler.close()
+
+
+async def test_production_scans_once_and_does_not_watch(site: Path) -> None:
+    before = other_tasks()
+    handler = EntryHandler("static", site, "web/**")
+    recorder = Recorder(handler)
+    await handler.start()
+    assert other_tasks() == before
+    recorder.take()
+    (site / "web" / "new.html").write_bytes(b"new")
+    assert await recorder.settle(0.3) == []
+    await handler.close()
+    assert recorder.take() == [("close", "")]
+
+
+def test_watching_without_watchfiles_names_the_extra(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    handler = EntryHandler("static", site, "web/**", watch=True)
+    with pytest.raises(RuntimeError, match=r'pip install "harpia\[watch\]"'):
+        anyio.run(handler.start)
+
+
+@pytest.fixture
+async def watched(site: Path) -> object:
+    before = other_tasks()
+    handler = EntryHandler("static", site, "web/**", "/static", watch=True)
+    recorder = Recorder(handler)
+    await handler.start()
+    assert recorder.take()[-1] == ("ready", "")
+    yield handler, recorder
+    await handler.close()
+    assert other_tasks() == before, "close() left a task behind"
+
+
+Watched = tuple[EntryHandler, Recorder]
+
+
+async def test_add_change_unlink_of_a_file(site: Path, watched: Watched) -> None:
+    handler, recorder = watched
+    started = time.monotonic()
+    (site / "web" / "new.html").write_bytes(b"one")
+    assert await recorder.wait(1) == [("add", "/static/new.html")]
+    assert time.monotonic() - started < 1.0, "a change must reach listeners within 1 s"
+    assert recorder.entries[-1].contents == b"one"
+
+    (site / "web" / "new.html").write_bytes(b"two!")
+    assert await recorder.wait(1) == [("change", "/static/new.html")]
+    assert recorder.entries[-1].contents == b"two!"
+    entry = handler.entries[str((site / "web" / "new.html").resolve())]
+    assert entry.contents == b"two!"
+
+    (site / "web" / "new.html").unlink()
+    assert await recorder.wait(1) == [("unlink", "/static/new.html")]
+    gone = recorder.entries[-1]
+    assert (gone.contents, gone.stats) == (None, None)
+    assert str((site / "web" / "new.html").resolve()) not in handler.entries
+    assert await recorder.settle() == []
+
+
+async def test_a_new_folder_with_files_then_deleted(site: Path, watched: Watched) -> None:
+    _, recorder = watched
+    (site / "web" / "img" / "icons").mkdir(parents=True)
+    (site / "web" / "img" / "a.png").write_bytes(b"png")
+    (site / "web" / "img" / "icons" / "b.svg").write_bytes(b"svg")
+    assert await recorder.wait(4) == [
+        ("add_dir", "/static/img"),
+        ("add", "/static/img/a.png"),
+        ("add_dir", "/static/img/icons"),
+        ("add", "/static/img/icons/b.svg"),
+    ]
+    assert await recorder.settle() == []
+
+    shutil.rmtree(site / "web" / "img")
+    assert await recorder.wait(4) == [
+        ("unlink", "/static/img/icons/b.svg"),
+        ("unlink", "/static/img/a.png"),
+        ("unlink_dir", "/static/img/icons"),
+        ("unlink_dir", "/static/img"),
+    ]
+    assert await recorder.settle() == []
+
+
+async def test_an_atomic_save_is_one_change(site: Path, watched: Watched) -> None:
+    _, recorder = watched
+    target = site / "web" / "index.html"
+    temporary = site / "web" / ".index.html.swp-1234"
+    temporary.write_bytes(b"<h1>saved</h1>")
+    os.replace(temporary, target)
+    assert await recorder.wait(1) == [("change", "/static/index.html")]
+    assert recorder.entries[-1].contents == b"<h1>saved</h1>"
+    assert await recorder.settle() == []
+
+
+async def test_renaming_a_file_and_ignored_files(site: Path, watched: Watched) -> None:
+    _, recorder = watched
+    os.rename(site / "web" / "index.html", site / "web" / "home.html")
+    (site / "web" / ".editor-backup").write_bytes(b"x")  # dot names do not match
+    (site / "notes.txt").write_bytes(b"outside the pattern")
+    assert await recorder.wait(2) == [
+        ("unlink", "/static/index.html"),
+        ("add", "/static/home.html"),
+    ]
+    assert await recorder.settle() == []
+
+
+async def test_the_watched_folder_deleted_and_created_again(site: Path, watched: Watched) -> None:
+    _, recorder = watched
+    shutil.rmtree(site / "web")
+    assert await recorder.wait(3) == [
+        ("unlink", "/static/css/a.css"),
+        ("unlink_dir", "/static/css"),
+        ("unlink", "/static/index.html"),
+    ]
+    (site / "web").mkdir()
+    await anyio.sleep(0.2)  # the watch moves to the parent folder
+    (site / "web" / "back.html").write_bytes(b"back")
+    assert await recorder.wait(1) == [("add", "/static/back.html")]
+
+
+async def test_a_failing_listener_does_not_stop_the_watcher(site: Path, watched: Watched) -> None:
+    handler, recorder = watched
+    errors: list[Exception] = []
+
+    def broken(entry: object) -> None:
+        raise RuntimeError("listener bug")
+
+    handler.on("add", broken)
+    handler.on("error", errors.append)
+    (site / "web" / "one.html").write_bytes(b"1")
+    assert await recorder.wait(1) == [("add", "/static/one.html")]
+    handler.off("add", broken)
+    (site / "web" / "two.html").write_bytes(b"2")
+    assert await recorder.wait(1) == [("add", "/static/two.html")]
+    assert [str(e) for e in errors] == ["listener bug"]
+
+
+async def test_update_rescans_keeps_listeners_and_watches_the_new_files(
+    site: Path, watched: Watched
+) -> None:
+    handler, recorder = watched
+    (site / "docs").mkdir()
+    (site / "docs" / "a.md").write_bytes(b"# a")
+    await recorder.settle(0.1)  # not matched (yet)
+    await handler.update(["web/**/*.css", "docs/*.md"], "/files")
+    assert recorder.take() == [
+        ("unlink", "/static/css/a.css"),
+        ("unlink_dir", "/static/css"),
+        ("unlink", "/static/index.html"),
+        ("add", "/files/a.md"),
+        ("add", "/files/css/a.css"),
+        ("ready", ""),
+    ]
+    (site / "docs" / "b.md").write_bytes(b"# b")
+    (site / "web" / "skip.html").write_bytes(b"not matched any more")
+    assert await recorder.wait(1) == [("add", "/files/b.md")]
+    assert await recorder.settle() == []
+
+
+async def test_update_with_invalid_options_changes_nothing(site: Path, watched: Watched) -> None:
+    handler, recorder = watched
+    with pytest.raises(ValueError, match=r"static\.files"):
+        await handler.update("../**")
+    assert handler.files.source == ("web/**",)
+    (site / "web" / "x.html").write_bytes(b"x")
+    assert await recorder.wait(1) == [("add", "/static/x.html")]
+
+
+async def test_close_stops_events_and_leaves_no_task(site: Path) -> None:
+    before = other_tasks()
+    handler = EntryHandler("static", site, "web/**", watch=True)
+    recorder = Recorder(handler)
+    await handler.start()
+    assert any(t.get_name() == "harpia watch static" for t in other_tasks() - before)
+    started = time.monotonic()
+    await handler.close()
+    assert time.monotonic() - started < 1.0
+    assert other_tasks() == before
+    assert recorder.take()[-1] == ("close", "")
+    assert handler.listener_count() == 0
+    (site / "web" / "late.html").write_bytes(b"late")
+    assert await recorder.settle() == []
+    with pytest.raises(RuntimeError, match="closed"):
+        await handler.start()
+
+
+async def test_close_from_a_listener(site: Path, watched: Watched) -> None:
+    handler, _ = watched
+    closed = anyio.Event()
+
+    async def close_on_add(entry: object) -> None:
+        await handler.close()
+        closed.set()
+
+    handler.on("add", close_on_add)
+    (site / "web" / "bye.html").write_bytes(b"bye")
+    with anyio.fail_after(5):
+        await closed.wait()
+    assert handler.closed
+    await handler.close()  # waits for the watcher task, which the first call could not
+
+
+async def test_update_from_a_listener_is_refused(site: Path, watched: Watched) -> None:
+    handler, recorder = watched
+    errors: list[Exception] = []
+    handler.on("error", errors.append)
+
+    async def update_on_add(entry: object) -> None:
+        await handler.update("web/*.html")
+
+    handler.on("add", update_on_add)
+    (site / "web" / "x.html").write_bytes(b"x")
+    await recorder.wait(1)
+    assert [type(e) for e in errors] == [RuntimeError]
+    assert "own listener" in str(errors[0])
