@@ -64,6 +64,36 @@ async def test_view_name_file_extension_strict(app_dir: Path) -> None:
         assert (await client.get("/page/plain").execute()).status == 500  # strict: missing name
 
 
+async def test_use_modules(app_dir: Path) -> None:
+    write(
+        app_dir,
+        {
+            "harpia.toml": """
+            [templates]
+            views = "modules/**/pages"
+            use_modules = true
+            view_name = false
+
+            [routes]
+            modules = ["shop"]
+            """,
+            "modules/books/pages/home.html": "books home {{ n }}",
+            "shop.py": """
+            from harpia import Router
+
+            router = Router()
+
+            @router.get("/books")
+            async def books(req, res):
+                await res.module("books").render("home", {"n": 3})
+            """,
+        },
+    )
+    async with TestClient(harpia.load(app_dir)) as client:
+        res = await client.get("/books").execute()
+        assert (res.status, res.text()) == (200, "books home 3")
+
+
 def test_folder_outside_the_app_is_refused(app_dir: Path) -> None:
     write(app_dir, {"harpia.toml": "[templates]\nviews = '../elsewhere'\n"})
     with pytest.raises(ConfigError, match=r"^harpia.toml: \[templates\] views: "):

@@ -120,10 +120,18 @@ def test_unknown_key_of_cors_and_shield(app_dir: Path) -> None:
     assert "colour" in load_error(app_dir, "[shield]\ncolour = 1\n")
 
 
-@pytest.mark.parametrize("glob", ["../outside/**", "/etc/*", "", "web/[unclosed"])
-def test_bad_glob(app_dir: Path, glob: str) -> None:
+@pytest.mark.parametrize(
+    ("glob", "problem"),
+    [
+        ("../outside/**", "'..' (patterns cannot leave the component folder)"),
+        ("/etc/*", "an absolute path (patterns are relative to the component folder)"),
+        ("", "an empty pattern"),
+        ("web/[unclosed", "unclosed '['"),
+    ],
+)
+def test_bad_glob(app_dir: Path, glob: str, problem: str) -> None:
     message = load_error(app_dir, f"[static]\nfiles = {glob!r}\n")
-    assert message.startswith("harpia.toml: [static] files: "), message
+    assert message == f"harpia.toml: [static] files: {glob!r} is not a valid glob: {problem}"
 
 
 def test_url_path_with_dotdot(app_dir: Path) -> None:
