@@ -128,3 +128,10 @@ async def test_telemetry_with_dashboard(app_dir: Path) -> None:
         board = await client.get("/_stats").set("Authorization", "Bearer secret").execute()
         assert board.status == 200
         assert "text/html" in board.headers["content-type"]
+
+
+async def test_started_again_after_a_shutdown(app_dir: Path) -> None:
+    app = app_with(app_dir, "[session]\n\n[telemetry]\n")
+    assert (await count_twice(app))[:2] == [1, 2]
+    assert len(app._middlewares) == 0  # the components' middleware left with them
+    assert (await count_twice(app))[:2] == [1, 2]  # activated afresh, not twice

@@ -104,6 +104,7 @@ class Composer:
         self.scopes: dict[str, Scope] = {}
         self.config_root: dict[str, Any] = {c.name: c.options for c in components}
         self._live: Any = None
+        self._added: list[tuple[str | None, Handler]] = []  # middleware the components added
 
     @property
     def development(self) -> bool:
@@ -131,8 +132,8 @@ class Composer:
             app._router.version += 1
             await self._close_scopes()
             raise
-        added = app._middlewares[len(in_code) :]
-        app._middlewares[:] = [*added, *in_code]  # config first, then code
+        self._added = app._middlewares[len(in_code) :]
+        app._middlewares[:] = [*self._added, *in_code]  # config first, then code
         app._router.version += 1
         if development:
             from ._live import ConfigWatcher
@@ -174,6 +175,11 @@ class Composer:
             live, self._live = self._live, None
             await live.stop()
         await self._close_scopes()
+        if self._added:  # a later startup activates the components afresh
+            added = {id(entry) for entry in self._added}
+            self.app._middlewares[:] = [m for m in self.app._middlewares if id(m) not in added]
+            self.app._router.version += 1
+            self._added = []
 
     async def _close_scopes(self) -> None:
         scopes = list(self.scopes.values())
