@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -163,3 +163,44 @@ def test_components_all_lists_exactly_the_public_names() -> None:
     assert set(components.__all__) == public
     assert harpia.load is components.load
     assert harpia.ConfigError is components.ConfigError
+
+
+async def asgi_lifespan(app: harpia.Harpia, *messages: str) -> list[dict[str, Any]]:
+    """Drive the ASGI lifespan protocol with ``messages``; return what the app sent."""
+    incoming = [{"type": f"lifespan.{name}"} for name in messages]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    return sent
+
+
+async def test_activation_under_the_asgi_lifespan(app_dir: Path) -> None:
+    write(app_dir, {"harpia.toml": SAMPLE_TOML})
+    app = harpia.load(app_dir)
+    composer = app.state["harpia.components"]
+    assert composer.scopes == {}  # nothing runs before startup
+    sent = await asgi_lifespan(app, "startup", "shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert composer.scopes == {}  # closed again at shutdown
+
+
+async def test_a_failing_extension_fails_the_asgi_startup(app_dir: Path) -> None:
+    write(app_dir, {"harpia.toml": "[sample]\nfail = true\n"})
+    sent = await asgi_lifespan(harpia.load(app_dir), "startup")
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "harpia.toml: [sample] entry point 'sample'" in sent[0]["message"]
+
+
+async def test_components_start_before_user_startup_hooks(app_dir: Path) -> None:
+    write(app_dir, {"harpia.toml": SAMPLE_TOML})
+    app = harpia.load(app_dir)
+    seen: list[bool] = []
+    app.on_startup(lambda: seen.append("sample" in app.state["harpia.components"].scopes))
+    async with TestClient(app):
+        assert seen == [True]
