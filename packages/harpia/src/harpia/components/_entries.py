@@ -65,6 +65,7 @@ class EntryHandler(Emitter):
         self.watching = watch
         self._configure(files, url_path)
         self._entries: dict[str, EntryEvent] = {}  # by path relative to directory
+        self._by_path: dict[str, EntryEvent] = {}  # the same, by absolute path
         self._lock = anyio.Lock()
         self._lock_owner: asyncio.Task[Any] | None = None
         self._watcher: Watcher | None = None
@@ -89,7 +90,7 @@ class EntryHandler(Emitter):
     @property
     def entries(self) -> Mapping[str, EntryEvent]:
         """The known files and folders by absolute path (their last ``add``/``change``)."""
-        return MappingProxyType({e.absolute_path: e for e in self._entries.values()})
+        return MappingProxyType(self._by_path)
 
     @property
     def closed(self) -> bool:
@@ -187,9 +188,9 @@ class EntryHandler(Emitter):
         return watcher
 
     async def _reconcile(self, changed: set[str] | None) -> None:
-        known = dict(self._entries)
+        # the lock is held: nothing changes self._entries while the thread reads it
         events = await anyio.to_thread.run_sync(
-            reconcile, self.directory, self._matcher, self.url_base, known, changed
+            reconcile, self.directory, self._matcher, self.url_base, self._entries, changed
         )
         for event in events:
             if self._is_closed():
@@ -198,8 +199,10 @@ class EntryHandler(Emitter):
             assert rel is not None
             if event.event_type in ("unlink", "unlink_dir"):
                 self._entries.pop(rel, None)
+                self._by_path.pop(event.absolute_path, None)
             else:
                 self._entries[rel] = event
+                self._by_path[event.absolute_path] = event
             await self.emit(event.event_type, event)
             await self.emit("all", event)
 
