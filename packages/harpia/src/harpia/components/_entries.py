@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
@@ -20,10 +20,10 @@ import anyio.to_thread
 from ._emitter import Emitter, logger
 from ._files import FilesOptions, parse_files, url_base
 from ._scan import EntryEvent, reconcile, to_rel
-from ._watch import Watcher, require_watchfiles, watch_plan
+from ._watch import Watcher, require_asyncio, require_watchfiles, watch_plan
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from ._glob import Matcher
 
@@ -65,11 +65,13 @@ class EntryHandler(Emitter):
         self.watching = watch
         self._configure(files, url_path)
         self._entries: dict[str, EntryEvent] = {}  # by path relative to directory
+        self._by_path: dict[str, EntryEvent] = {}  # the same, by absolute path
         self._lock = anyio.Lock()
-        self._lock_owner: asyncio.Task[Any] | None = None
+        self._lock_owner: int | None = None  # anyio task id
         self._watcher: Watcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        self._ready = False
         self._closed = False
 
     def __repr__(self) -> str:
@@ -89,7 +91,7 @@ class EntryHandler(Emitter):
     @property
     def entries(self) -> Mapping[str, EntryEvent]:
         """The known files and folders by absolute path (their last ``add``/``change``)."""
-        return MappingProxyType({e.absolute_path: e for e in self._entries.values()})
+        return MappingProxyType(self._by_path)
 
     @property
     def closed(self) -> bool:
@@ -98,8 +100,8 @@ class EntryHandler(Emitter):
 
     @property
     def ready(self) -> bool:
-        """Whether the initial scan is done."""
-        return self._started and not self._closed
+        """Whether the initial scan is done (and the handler not closed)."""
+        return self._ready and not self._closed
 
     async def start(self) -> None:
         """Scan (``add_dir``/``add`` per match, then ``ready``), then watch when ``watching``.
@@ -116,11 +118,13 @@ class EntryHandler(Emitter):
             raise NotADirectoryError(f"{self.name}: component folder {self.directory!r} not found")
         if self.watching:
             require_watchfiles()
+            require_asyncio()
         self._started = True
         async with self._locked():
             if self.watching:
                 self._watcher = await self._open_watcher()
             await self._reconcile(None)
+            self._ready = True
             await self.emit("ready")
         if self.watching and not self._closed:
             self._task = asyncio.create_task(self._watch_loop(), name=f"harpia watch {self.name}")
@@ -138,7 +142,7 @@ class EntryHandler(Emitter):
         """
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
-        if self._lock_owner is not None and self._lock_owner is asyncio.current_task():
+        if self._lock_owner == anyio.get_current_task().id:
             raise RuntimeError(
                 "EntryHandler.update() cannot be awaited from its own listener; "
                 "run it in a task instead"
@@ -163,10 +167,10 @@ class EntryHandler(Emitter):
         self._closed = True
         if self._watcher is not None:
             self._watcher.stop()
-        task, current = self._task, asyncio.current_task()
-        if task is not None and task is not current:
-            if self._lock_owner is current:  # the task may wait for our lock: never let it in
-                task.cancel()
+        task = self._task  # only when watching, which runs on asyncio
+        if task is not None and task is not asyncio.current_task():
+            if self._lock_owner == anyio.get_current_task().id:
+                task.cancel()  # it may wait for the lock we hold: never let it in
             await asyncio.wait([task])
             if self._watcher is not None:
                 await self._watcher.aclose()
@@ -187,9 +191,9 @@ class EntryHandler(Emitter):
         return watcher
 
     async def _reconcile(self, changed: set[str] | None) -> None:
-        known = dict(self._entries)
+        # the lock is held: nothing changes self._entries while the thread reads it
         events = await anyio.to_thread.run_sync(
-            reconcile, self.directory, self._matcher, self.url_base, known, changed
+            reconcile, self.directory, self._matcher, self.url_base, self._entries, changed
         )
         for event in events:
             if self._is_closed():
@@ -198,8 +202,10 @@ class EntryHandler(Emitter):
             assert rel is not None
             if event.event_type in ("unlink", "unlink_dir"):
                 self._entries.pop(rel, None)
+                self._by_path.pop(event.absolute_path, None)
             else:
                 self._entries[rel] = event
+                self._by_path[event.absolute_path] = event
             await self.emit(event.event_type, event)
             await self.emit("all", event)
 
@@ -247,19 +253,8 @@ class _Owned:
 
     async def __aenter__(self) -> None:
         await self.handler._lock.acquire()
-        self.handler._lock_owner = asyncio.current_task()
+        self.handler._lock_owner = anyio.get_current_task().id
 
     async def __aexit__(self, *exc: object) -> None:
         self.handler._lock_owner = None
         self.handler._lock.release()
-
-
-def entry_listener(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Check a ``handle_entry`` handler argument.
-
-    Raises:
-        TypeError: it is not callable.
-    """
-    if not callable(handler):
-        raise TypeError(f"the entry handler must be callable, got {handler!r}")
-    return handler

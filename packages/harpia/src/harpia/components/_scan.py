@@ -92,11 +92,17 @@ class Scanner:
         self.matcher = matcher
 
     def walk(self, rel: str, found: dict[str, Found]) -> None:
-        """Add every match strictly below the folder ``rel`` to ``found``."""
-        seen: set[tuple[int, int]] = set()
-        stack = [rel]
+        """Add every match strictly below the folder ``rel`` to ``found``.
+
+        Symbolic links are followed while they stay inside the root; a link back to a folder
+        of its own path (a loop) is not descended.
+        """
+        lineage = self._lineage(rel)
+        if len(set(lineage)) != len(lineage):
+            return  # a link back to one of its own folders
+        stack = [(rel, lineage)]
         while stack:
-            folder = stack.pop()
+            folder, lineage = stack.pop()
             try:
                 listing = os.scandir(to_abs(self.root, folder))
             except OSError:
@@ -119,9 +125,20 @@ class Scanner:
                         found[child] = Found(is_dir, stats, pattern)
                     if is_dir and self.matcher.descend(child):
                         key = (stats.st_dev, stats.st_ino)
-                        if key not in seen:  # a symlink loop inside the root
-                            seen.add(key)
-                            stack.append(child)
+                        if key not in lineage:
+                            stack.append((child, (*lineage, key)))
+
+    def _lineage(self, rel: str) -> tuple[tuple[int, int], ...]:
+        """The identities of the root and of each folder down to ``rel``."""
+        out = []
+        parts = rel.split("/") if rel else []
+        for end in range(len(parts) + 1):
+            try:
+                stats = os.stat(to_abs(self.root, "/".join(parts[:end])))
+            except OSError:
+                continue
+            out.append((stats.st_dev, stats.st_ino))
+        return tuple(out)
 
     def look(self, rel: str, found: dict[str, Found], *, deep: bool) -> os.stat_result | None:
         """Examine ``rel`` itself (and what is below it when ``deep``); its stats or None."""
@@ -137,6 +154,10 @@ class Scanner:
         if not inside(self.root, real):
             _refuse(rel, real)
             return None
+        lineage = self._lineage(rel)
+        above = lineage[:-1]
+        if len(set(above)) != len(above):
+            return None  # reached through a link loop (some watchers follow links)
         is_dir = os.path.isdir(path)
         pattern = self.matcher.match(rel, is_dir)
         if pattern is not None:
@@ -156,7 +177,10 @@ def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             return handle.read()
-    except OSError:  # gone (or turned into a folder) since it was listed
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None  # gone (or replaced by a folder) since it was listed
+    except OSError as exc:
+        logger.warning("cannot read %r: %s", path, exc)
         return None
 
 

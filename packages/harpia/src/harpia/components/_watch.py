@@ -42,6 +42,18 @@ def require_watchfiles() -> None:
         raise RuntimeError(INSTALL_HINT) from None
 
 
+def require_asyncio() -> None:
+    """Raise a clear error when not running on asyncio (the watcher task is an asyncio task).
+
+    Raises:
+        RuntimeError: on another event loop (trio).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError("file watching needs the asyncio backend of anyio") from None
+
+
 def watch_plan(root: str, matcher: Matcher) -> tuple[tuple[str, ...], bool]:
     """The folders to watch for ``matcher`` below ``root``, and whether recursively."""
     folders: dict[str, int | None] = {}  # folder -> levels below it that can match
