@@ -204,3 +204,17 @@ async def test_components_start_before_user_startup_hooks(app_dir: Path) -> None
     app.on_startup(lambda: seen.append("sample" in app.state["harpia.components"].scopes))
     async with TestClient(app):
         assert seen == [True]
+
+
+async def test_development_without_watchfiles(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(app_dir, {"harpia.toml": "[shield]\n"})
+    app = harpia.load(app_dir, development=True)
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # what a bare install sees
+    with pytest.raises(ConfigError) as caught:
+        await app.startup()
+    assert str(caught.value) == (
+        "harpia.toml: development mode: file watching needs the watchfiles package: "
+        'pip install "harpia[watch]"'
+    )

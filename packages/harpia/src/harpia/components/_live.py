@@ -14,20 +14,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._watch import require_asyncio, require_watchfiles
+
 if TYPE_CHECKING:
     from ._loader import Composer
 
 logger = logging.getLogger("harpia.components")
-
-
-def _watchfiles() -> object:
-    try:
-        import watchfiles
-    except ImportError as exc:
-        raise RuntimeError(
-            'live updates in development need watchfiles: pip install "harpia[watch]"'
-        ) from exc
-    return watchfiles
 
 
 class ConfigWatcher:
@@ -39,8 +31,14 @@ class ConfigWatcher:
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
-        """Start watching in a background task."""
-        _watchfiles()
+        """Start watching in a background task.
+
+        Raises:
+            RuntimeError: ``watchfiles`` is missing (naming ``pip install "harpia[watch]"``),
+                or the loop is not asyncio.
+        """
+        require_watchfiles()
+        require_asyncio()
         self._task = asyncio.create_task(self._run(), name="harpia config watcher")
         await asyncio.sleep(0)  # let awatch set itself up before the first edit can land
 

@@ -123,6 +123,14 @@ class Composer:
             return
         app = self.app
         development = self._development = self.development
+        if development:  # fail before anything starts
+            from ._watch import require_asyncio, require_watchfiles
+
+            try:
+                require_watchfiles()
+                require_asyncio()
+            except RuntimeError as exc:
+                raise self.config.error(f"development mode: {exc}") from exc
         in_code: list[tuple[str | None, Handler]] = list(app._middlewares)
         try:
             for component in self.components:
