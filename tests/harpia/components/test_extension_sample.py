@@ -202,3 +202,20 @@ async def test_scope_api(app_dir: Path) -> None:
         assert seen["same_default"] is True
         assert seen["paths"] == [("/probe/files/page.txt", b"page")]
     assert seen["closed"] is True
+
+
+async def test_adding_a_component_needs_a_restart(
+    app_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'one'\n"})
+    async with TestClient(harpia.load(app_dir, development=True)) as client:
+        with caplog.at_level(logging.WARNING, logger="harpia.components"):
+            write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'two'\n\n[shield]\n"})
+
+            async def greeting_two() -> bool:
+                return bool((await sample(client))["greeting"] == "two")
+
+            assert await until(greeting_two)  # the other changes are applied
+        assert "components were added, removed or replaced: restart required" in caplog.text
+        res = await client.get("/_sample/sample").execute()
+        assert "x-frame-options" not in res.headers  # not activated without a restart
