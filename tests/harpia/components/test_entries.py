@@ -214,6 +214,17 @@ async def test_a_new_folder_holding_a_link_loop(site: Path, watched: Watched) ->
     assert await recorder.settle() == []
 
 
+async def test_touching_a_folder_changes_nothing(site: Path, watched: Watched) -> None:
+    _, recorder = watched
+    os.utime(site / "web" / "css", (1_700_000_000, 1_700_000_000))
+    (site / "web" / "css").chmod(0o700)
+    assert await recorder.settle(0.3) == []  # not even for what the folder holds
+    (site / "web" / "css" / "a.css").chmod(0o600)
+    assert await recorder.settle(0.3) == []  # same contents, same mtime
+    (site / "web" / "css" / "a.css").write_bytes(b"b {}")
+    assert await recorder.wait(1) == [("change", "/static/css/a.css")]
+
+
 async def test_an_atomic_save_is_one_change(site: Path, watched: Watched) -> None:
     _, recorder = watched
     target = site / "web" / "index.html"

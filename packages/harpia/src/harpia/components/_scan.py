@@ -216,18 +216,19 @@ def reconcile(
         in_scope = list(known)
     else:
         paths = {rel for rel in changed if rel}
+        deep: set[str] = set()  # paths whose whole subtree was looked at again
         for rel in sorted(paths):
             stats = scanner.look(rel, found, deep=False)
-            if stats is not None and stat.S_ISDIR(stats.st_mode):
-                entry = known.get(rel)
-                before = entry.stats if entry is not None else None
-                same = before is not None and (before.st_dev, before.st_ino) == (
-                    stats.st_dev,
-                    stats.st_ino,
-                )
-                if not same:  # a new or replaced folder: what it holds is new too
-                    scanner.walk(rel, found)
-        in_scope = [rel for rel in known if _covered(rel, paths)]
+            entry = known.get(rel)
+            if stats is None or not stat.S_ISDIR(stats.st_mode):
+                deep.add(rel)  # gone, or a file: nothing is below it any more
+                continue
+            before = entry.stats if entry is not None else None
+            if before is None or (before.st_dev, before.st_ino) != (stats.st_dev, stats.st_ino):
+                deep.add(rel)  # a new or replaced folder: what it holds is new too
+                scanner.walk(rel, found)
+            # else: the same folder (touched, or a file in it changed): only itself
+        in_scope = [rel for rel in known if rel in paths or _covered(rel, deep)]
     removals: list[str] = []
     updates: list[tuple[str, str]] = []  # (rel, event type)
     for rel in in_scope:
