@@ -138,6 +138,7 @@ def test_live_updates(site: tuple[Path, int, subprocess.Popen[bytes]]) -> None:
             lambda: "Howdy, Ada!" in fetch(port, "/hello/Ada")[1], "hello change"
         )
 
+        assert fetch(port, "/pid") == (200, str(process.pid))  # still the same process
         module.unlink()
         timings["routes unlink"] = within(lambda: fetch(port, "/version")[0] == 404, "unlink")
 

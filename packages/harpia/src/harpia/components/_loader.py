@@ -203,8 +203,8 @@ class Composer:
 
         A file that no longer parses or checks keeps the last good configuration running:
         the reason is logged and every component's options emit ``remove`` (then
-        ``ready`` once the file is good again). Components added to or removed from the
-        file cannot be applied live: a restart is requested.
+        ``ready`` once the file is good again). Components added to, removed from or
+        replaced in the file cannot be applied live: a warning says a restart is needed.
 
         Returns:
             Whether the new configuration was applied.
