@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from harpia.components import EntryHandler
+from harpia.components._watch import Watcher
 
 from .recorder import Recorder, other_tasks
 
@@ -260,6 +261,33 @@ async def test_the_watched_folder_deleted_and_created_again(site: Path, watched:
     await anyio.sleep(0.2)  # the watch moves to the parent folder
     (site / "web" / "back.html").write_bytes(b"back")
     assert await recorder.wait(1) == [("add", "/static/back.html")]
+
+
+async def test_a_watch_that_cannot_be_set_up_again_is_retried(
+    site: Path, watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler, recorder = watched
+    errors: list[Exception] = []
+    failed = anyio.Event()
+    handler.on("error", errors.append)
+    handler.on("error", lambda exc: failed.set())
+    real_start = Watcher.start
+    failures = [OSError("inotify watch limit reached")]
+
+    async def start_failing_once(self: Watcher) -> None:
+        if failures:
+            raise failures.pop()
+        await real_start(self)
+
+    monkeypatch.setattr(Watcher, "start", start_failing_once)
+    shutil.rmtree(site / "web")  # the watch is lost: a new one is needed, and fails once
+    assert len(await recorder.wait(3)) == 3
+    with anyio.fail_after(5):
+        await failed.wait()
+    assert [str(e) for e in errors] == ["inotify watch limit reached"]
+    (site / "web").mkdir()
+    (site / "web" / "again.html").write_bytes(b"again")  # seen by the retried watch
+    assert await recorder.wait(1) == [("add", "/static/again.html")]
 
 
 async def test_a_failing_listener_does_not_stop_the_watcher(site: Path, watched: Watched) -> None:
