@@ -372,6 +372,36 @@ async def test_close_from_a_listener(site: Path, watched: Watched) -> None:
     await handler.close()  # waits for the watcher task, which the first call could not
 
 
+async def test_close_from_a_ready_listener_during_start(site: Path) -> None:
+    before = other_tasks()
+    handler = EntryHandler("static", site, "web/**", watch=True)
+
+    async def close_when_ready() -> None:
+        await handler.close()
+
+    handler.on("ready", close_when_ready)
+    await handler.start()
+    assert handler.closed
+    assert other_tasks() == before
+
+
+async def test_start_fails_cleanly_when_the_watch_cannot_be_set_up(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_start(self: Watcher) -> None:
+        raise OSError("no more watches")
+
+    monkeypatch.setattr(Watcher, "start", failing_start)
+    handler = EntryHandler("static", site, "web/**", watch=True)
+    with pytest.raises(OSError, match="no more watches"):
+        await handler.start()
+    assert [handler.ready, handler.listener_count()] == [False, 0]
+    monkeypatch.undo()
+    await handler.start()  # may be tried again
+    assert handler.ready
+    await handler.close()
+
+
 async def test_update_from_a_listener_is_refused(site: Path, watched: Watched) -> None:
     handler, recorder = watched
     errors: list[Exception] = []
