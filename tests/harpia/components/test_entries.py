@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from harpia.components import EntryHandler
+from harpia.components._watch import Watcher
 
 from .recorder import Recorder, other_tasks
 
@@ -262,6 +263,33 @@ async def test_the_watched_folder_deleted_and_created_again(site: Path, watched:
     assert await recorder.wait(1) == [("add", "/static/back.html")]
 
 
+async def test_a_watch_that_cannot_be_set_up_again_is_retried(
+    site: Path, watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler, recorder = watched
+    errors: list[Exception] = []
+    failed = anyio.Event()
+    handler.on("error", errors.append)
+    handler.on("error", lambda exc: failed.set())
+    real_start = Watcher.start
+    failures = [OSError("inotify watch limit reached")]
+
+    async def start_failing_once(self: Watcher) -> None:
+        if failures:
+            raise failures.pop()
+        await real_start(self)
+
+    monkeypatch.setattr(Watcher, "start", start_failing_once)
+    shutil.rmtree(site / "web")  # the watch is lost: a new one is needed, and fails once
+    assert len(await recorder.wait(3)) == 3
+    with anyio.fail_after(5):
+        await failed.wait()
+    assert [str(e) for e in errors] == ["inotify watch limit reached"]
+    (site / "web").mkdir()
+    (site / "web" / "again.html").write_bytes(b"again")  # seen by the retried watch
+    assert await recorder.wait(1) == [("add", "/static/again.html")]
+
+
 async def test_a_failing_listener_does_not_stop_the_watcher(site: Path, watched: Watched) -> None:
     handler, recorder = watched
     errors: list[Exception] = []
@@ -342,6 +370,36 @@ async def test_close_from_a_listener(site: Path, watched: Watched) -> None:
         await closed.wait()
     assert handler.closed
     await handler.close()  # waits for the watcher task, which the first call could not
+
+
+async def test_close_from_a_ready_listener_during_start(site: Path) -> None:
+    before = other_tasks()
+    handler = EntryHandler("static", site, "web/**", watch=True)
+
+    async def close_when_ready() -> None:
+        await handler.close()
+
+    handler.on("ready", close_when_ready)
+    await handler.start()
+    assert handler.closed
+    assert other_tasks() == before
+
+
+async def test_start_fails_cleanly_when_the_watch_cannot_be_set_up(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_start(self: Watcher) -> None:
+        raise OSError("no more watches")
+
+    monkeypatch.setattr(Watcher, "start", failing_start)
+    handler = EntryHandler("static", site, "web/**", watch=True)
+    with pytest.raises(OSError, match="no more watches"):
+        await handler.start()
+    assert [handler.ready, handler.listener_count()] == [False, 0]
+    monkeypatch.undo()
+    await handler.start()  # may be tried again
+    assert handler.ready
+    await handler.close()
 
 
 async def test_update_from_a_listener_is_refused(site: Path, watched: Watched) -> None:

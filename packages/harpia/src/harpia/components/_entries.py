@@ -121,9 +121,16 @@ class EntryHandler(Emitter):
             require_asyncio()
         self._started = True
         async with self._locked():
-            if self.watching:
-                self._watcher = await self._open_watcher()
-            await self._reconcile(None)
+            try:
+                if self.watching:
+                    self._watcher = await self._open_watcher()
+                await self._reconcile(None)
+            except BaseException:
+                self._started = False
+                if self._watcher is not None:
+                    await self._watcher.aclose()
+                    self._watcher = None
+                raise
             self._ready = True
             await self.emit("ready")
         if self.watching and not self._closed:
@@ -172,8 +179,8 @@ class EntryHandler(Emitter):
             if self._lock_owner == anyio.get_current_task().id:
                 task.cancel()  # it may wait for the lock we hold: never let it in
             await asyncio.wait([task])
-            if self._watcher is not None:
-                await self._watcher.aclose()
+        if self._watcher is not None and (task is None or task.done()):
+            await self._watcher.aclose()  # else the task closes it, after this listener
         if first:
             await self.emit("close")
             self.remove_all_listeners()
