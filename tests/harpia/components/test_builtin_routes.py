@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -109,6 +110,35 @@ async def test_live_add_change_delete(app_dir: Path) -> None:
         write(app_dir, {"api/books.py": "def broken(:\n"})  # a syntax error keeps the old routes
         assert await poll(client, {"/a": (404, '{"error":"Not Found"}')}, statuses_only=True)
         assert await get(client, "/books") == (200, '["emma"]')
+
+
+async def test_live_conflict_keeps_the_previous_routes(
+    app_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(app_dir, {"harpia.toml": "[routes]\nfiles = 'api/*.py'\n", "api/books.py": BOOKS})
+    async with TestClient(harpia.load(app_dir, development=True)) as client:
+        with caplog.at_level(logging.ERROR, logger="harpia.components"):
+            extra = BOOKS.replace('"dune"', '"copy"') + 'router.get("/new", lambda r, s: "n")\n'
+            write(app_dir, {"api/copy.py": extra})  # GET /books again: a conflict
+            assert await poll_log(caplog, "api/copy.py: ValueError")
+        assert await get(client, "/books") == (200, '["dune"]')
+        assert (await get(client, "/books/new"))[0] == 404  # nothing of copy.py was mounted
+        write(
+            app_dir,
+            {
+                "api/copy.py": module(
+                    'router = Router("/other")\nrouter.get("/", lambda r, s: "o")\n'
+                )
+            },
+        )
+        assert await poll(client, {"/other": (200, "o"), "/books": (200, '["dune"]')})
+
+
+async def poll_log(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    deadline = time.monotonic() + 5
+    while text not in caplog.text and time.monotonic() < deadline:
+        await anyio.sleep(0.05)
+    return text in caplog.text
 
 
 async def poll(

@@ -118,46 +118,58 @@ class RoutesComponent:
 
         return url_base(self.scope.options.get("url_path"), self.scope.name)
 
-    def rebuild(self) -> None:
-        """Merge every module's routers under ``url_path`` and swap the result in.
+    def rebuild(self, modules: dict[str, ModuleType] | None = None) -> None:
+        """Merge the routers of ``modules`` (default: the current ones) under ``url_path``
+        and swap the result in.
 
         Raises:
             ValueError: two routes conflict (the previous router stays).
         """
+        modules = self.modules if modules is None else modules
         merged = Router(self.base())
-        for path in sorted(self.modules):
-            for router in routers_of(self.modules[path]):
+        for path in sorted(modules):
+            for router in routers_of(modules[path]):
                 merged.routes(router)
         self.scope.app.swap_routes(self.slot, merged)
 
     def entry(self, event: EntryEvent) -> None:
-        """Follow one entry event: execute, forget, rebuild."""
+        """Follow one entry event: execute or forget the module, then rebuild.
+
+        The module table changes only when the new router was swapped in, so a failed
+        edit leaves both the routes and the table as they were.
+        """
         if event.entry_type != "file" or not event.absolute_path.endswith(".py"):
             return
         path = event.absolute_path
         if not self.started and event.event_type == "add" and path in self.modules:
             return  # imported by name already (modules option)
+        modules = dict(self.modules)
         try:
             if event.event_type == "unlink":
-                self.modules.pop(path, None)
-                name = self.names.pop(path, None)
-                if name is not None:
-                    sys.modules.pop(name, None)
+                modules.pop(path, None)
+                name = self.names.get(path)
             else:
                 name = self.names.get(path) or module_name(self.scope.directory, path)
                 source = event.contents if event.contents is not None else _read(path)
-                module = execute(name, path, source)
+                modules[path] = module = execute(name, path, source)
                 routers_of(module)  # refuse a module without a router before swapping
-                self.names[path] = name
-                self.modules[path] = module
             if self.started:
-                self.rebuild()
-                logger.info("[%s] %s %s: routes updated", self.scope.name, event.event_type, path)
+                self.rebuild(modules)
         except Exception as exc:
             message = f"{os.path.relpath(path, self.scope.directory)}: {type(exc).__name__}: {exc}"
             if not self.started:
                 self.failures.append(message)
             logger.error("[%s] %s (the previous routes keep serving)", self.scope.name, message)
+            return
+        self.modules = modules
+        if event.event_type == "unlink":
+            self.names.pop(path, None)
+            if name is not None:
+                sys.modules.pop(name, None)
+        elif name is not None:
+            self.names[path] = name
+        if self.started:
+            logger.info("[%s] %s %s: routes updated", self.scope.name, event.event_type, path)
 
     def ready(self) -> None:
         """After the initial scan: fail on any module that did not load, else mount."""
