@@ -136,9 +136,12 @@ async def test_live_conflict_keeps_the_previous_routes(
 
 async def poll_log(caplog: pytest.LogCaptureFixture, text: str) -> bool:
     deadline = time.monotonic() + 5
-    while text not in caplog.text and time.monotonic() < deadline:
+    while True:
+        if text in caplog.text:
+            return True
+        if time.monotonic() > deadline:
+            return False
         await anyio.sleep(0.05)
-    return text in caplog.text
 
 
 async def poll(
