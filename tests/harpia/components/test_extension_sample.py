@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ("app_dir",)
 
-RECORDER = """
+EVENTLOG = """
 events = []
 
 async def handle_component(scope):
@@ -113,18 +113,18 @@ async def test_config_edits_reach_options_and_a_broken_edit_keeps_the_last_good(
     write(
         app_dir,
         {
-            "harpia.toml": "[sample]\ngreeting = 'one'\n\n[recorder]\nlevel = 1\n",
-            "recorder.py": RECORDER,
+            "harpia.toml": "[sample]\ngreeting = 'one'\n\n[eventlog]\nlevel = 1\n",
+            "eventlog.py": EVENTLOG,
             "data/x.json": "{}",
         },
     )
     app = harpia.load(app_dir, development=True)
-    import recorder  # type: ignore[import-not-found]
+    import eventlog  # type: ignore[import-not-found]
 
-    events: list[Any] = recorder.events
+    events: list[Any] = eventlog.events
     async with TestClient(app) as client:
         assert ("add", "/data/x.json") in events
-        write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'two'\n\n[recorder]\nlevel = 2\n"})
+        write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'two'\n\n[eventlog]\nlevel = 2\n"})
 
         async def greeting_two() -> bool:
             return bool((await sample(client))["greeting"] == "two")
@@ -137,7 +137,7 @@ async def test_config_edits_reach_options_and_a_broken_edit_keeps_the_last_good(
         assert "harpia.toml: invalid TOML" in caplog.text
         assert "keeping the last good configuration running" in caplog.text
         assert (await sample(client))["greeting"] == "two"  # still serving
-        write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'four'\n\n[recorder]\nlevel = 2\n"})
+        write(app_dir, {"harpia.toml": "[sample]\ngreeting = 'four'\n\n[eventlog]\nlevel = 2\n"})
         assert await until(lambda: ("ready", []) in events)
 
         async def greeting_four() -> bool:
