@@ -219,3 +219,25 @@ async def test_adding_a_component_needs_a_restart(
         assert "components were added, removed or replaced: restart required" in caplog.text
         res = await client.get("/_sample/sample").execute()
         assert "x-frame-options" not in res.headers  # not activated without a restart
+
+
+async def test_the_readme_extension_example(app_dir: Path) -> None:
+    import re
+
+    from tests.support.processes import ROOT
+
+    readme = (ROOT / "packages/harpia/README.md").read_text(encoding="utf-8")
+    found = re.search(r"```python\n# harpia_notes/__init__.py[^\n]*\n(.*?)```", readme, re.S)
+    assert found is not None
+    write(
+        app_dir,
+        {
+            "harpia_notes.py": found.group(1),
+            "harpia.toml": '[notes]\npackage = "harpia_notes"\nfiles = "notes/*.txt"\n'
+            'url_path = "."\ntitle = "My notes"\n',
+            "notes/a.txt": "alpha",
+        },
+    )
+    async with TestClient(harpia.load(app_dir)) as client:
+        res = await client.get("/_notes").execute()
+        assert res.json() == {"title": "My notes", "notes": {"/notes/a.txt": "alpha"}}
