@@ -40,11 +40,14 @@ from ._upload import UploadedFile as UploadedFile
 from ._upload import UploadOptions as UploadOptions
 from ._version import __version__ as __version__
 from ._websocket import WebSocket as WebSocket
+from .components import ConfigError as ConfigError
+from .components import load as load
 
 __all__ = (
     "CSRF",
     "Cache",
     "ClientDisconnected",
+    "ConfigError",
     "CorsOptions",
     "HTTPError",
     "Harpia",
@@ -78,4 +81,5 @@ __all__ = (
     "__version__",
     "harpia",
     "http_cache",
+    "load",
 )

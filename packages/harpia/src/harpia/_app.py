@@ -29,6 +29,7 @@ from ._ws_options import WSOptions
 if TYPE_CHECKING:
     import os
 
+    from harpia_router import Match
     from harpia_shield import SecurityHeaders, Shield
 
     from ._cors import CorsOptions
@@ -69,6 +70,7 @@ class Harpia(RouteRegistry):
 
         self.engine = EngineSlot()  # res.render's template engine: engine.configure(app)
         self._router = Router()
+        self._swapped: dict[str, Router] = {}  # swap_routes(): routers replaced as a whole
         self._middlewares: list[tuple[str | None, Handler]] = []
         self._global: tuple[Handler, ...] = ()
         self._has_prefixed = False
@@ -116,6 +118,24 @@ class Harpia(RouteRegistry):
     def routes(self, router: Router) -> None:
         """Mount a ``harpia.Router``."""
         self._router.routes(router)
+
+    def swap_routes(self, name: str, router: Router | None) -> None:
+        """Put ``router`` in the slot ``name``, replacing the router that was there.
+
+        Unlike ``routes()``, which merges routes for good, a slot can be swapped or emptied
+        (``None``) while the app runs: live components (the ``routes`` built-in) reload a
+        module and swap its new router in. Routes added with ``routes()``/``get()``… win
+        over slotted ones; slots are tried in the order they were first filled.
+
+        Raises:
+            TypeError: ``router`` is neither a ``harpia.Router`` nor None.
+        """
+        if router is None:
+            self._swapped.pop(name, None)
+        elif not isinstance(router, Router):
+            raise TypeError(f"swap_routes() takes a harpia.Router or None, got {router!r}")
+        else:
+            self._swapped[name] = router
 
     def set_not_found(self, handler: Handler, methods: list[str] | None = None) -> None:
         """Answer unmatched requests with ``handler`` (for ``methods`` only, if given)."""
@@ -187,9 +207,7 @@ class Harpia(RouteRegistry):
             TypeError: an argument of the wrong type.
         """
         mount = StaticMount(directory, url_path, index=index, max_age=max_age, dotfiles=dotfiles)
-        if self._static is None:
-            self._static = StaticFiles()
-        self._static.add(mount)
+        self._static_files().add(mount)
 
     def on_startup(self, fn: Hook) -> Hook:
         """Run ``fn`` (sync or async) before the first request; usable as a decorator."""
@@ -315,6 +333,8 @@ class Harpia(RouteRegistry):
         match = router.match(method, request.raw_path)
         if match is None and method == "HEAD":
             match = router.match("GET", request.raw_path)
+        if match is None and self._swapped:
+            match = self._match_swapped(method, request.raw_path)
         if match is None:
             return self._unmatched(request, method)
         endpoint = match.handlers[0]
@@ -327,6 +347,21 @@ class Harpia(RouteRegistry):
         if runner is None:
             runner = endpoint.runner = _endpoint_runner(endpoint)
         return runner
+
+    def _match_swapped(self, method: str, raw_path: str) -> Match | None:
+        for router in tuple(self._swapped.values()):
+            match = router.match(method, raw_path)
+            if match is None and method == "HEAD":
+                match = router.match("GET", raw_path)
+            if match is not None:
+                return match
+        return None
+
+    def _static_files(self) -> StaticFiles:
+        """The app's static mounts (created on first use; components add their own)."""
+        if self._static is None:
+            self._static = StaticFiles()
+        return self._static
 
     async def _override(self, request: Request) -> str:
         """The method a POST asks to be routed as (``X-HTTP-Method-Override``/``_method``)."""
@@ -343,6 +378,8 @@ class Harpia(RouteRegistry):
         self, request: Request, method: str
     ) -> Callable[[Request, Response], Awaitable[None]]:
         allowed = self._router.allowed_methods(request.raw_path)
+        for router in tuple(self._swapped.values()):
+            allowed |= router.allowed_methods(request.raw_path)
         handler = self._not_found
         if allowed:
             fallback = _method_not_allowed(allowed)

@@ -1,4 +1,8 @@
-"""The command line: ``harpia run module:app [options]`` (also ``python -m harpia``)."""
+"""The command line: ``harpia run [module:app] [options]`` (also ``python -m harpia``).
+
+Without ``module:app``, the app is composed from the config file of the current folder
+(``harpia.load``); ``--dev`` then also applies file and config changes live.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
+
+from .components._errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,7 +54,12 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="harpia", description="Harpia for Python")
     commands = top.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve an app on the native HTTP/1.1 server")
-    run.add_argument("target", help="module:app, e.g. myproject.main:app")
+    run.add_argument(
+        "target",
+        nargs="?",
+        help="module:app, e.g. myproject.main:app (default: load harpia.toml, "
+        "[tool.harpia] of pyproject.toml or config.yaml from the current folder)",
+    )
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000, help="TCP port (default 3000)")
     run.add_argument("--unix", help="serve on this unix socket path instead of TCP")
@@ -56,7 +67,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--tls-cert", help="certificate file (PEM) for HTTPS")
     run.add_argument("--tls-key", help="private key file (PEM) for HTTPS")
     run.add_argument("--reload", action="store_true", help="restart on .py changes (dev)")
-    run.add_argument("--development", action="store_true", help="tracebacks in 500s")
+    run.add_argument(
+        "--dev",
+        "--development",
+        dest="development",
+        action="store_true",
+        help="development: tracebacks in 500s; with a config file, live updates of files "
+        "and config",
+    )
     return top
 
 
@@ -91,4 +109,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
             argv_list = list(sys.argv[1:] if argv is None else argv)
             raise SystemExit(run_with_reloader(argv_list))
-        load_app(args.target).listen(**options)
+        app = load_app(args.target) if args.target else load_config_app()
+        try:
+            app.listen(**options)
+        except ConfigError as exc:  # a component failed to start
+            raise SystemExit(f"harpia: {exc}") from exc
+
+
+def load_config_app() -> Harpia:
+    """Compose the app from the config file of the current folder (``harpia.load``).
+
+    Raises:
+        SystemExit: with the ``ConfigError`` message when the config is wrong.
+    """
+    from .components import load
+
+    try:
+        return load(os.getcwd())
+    except ConfigError as exc:
+        raise SystemExit(f"harpia: {exc}") from exc

@@ -26,7 +26,7 @@ import secrets
 import stat
 from email.utils import formatdate, parsedate_to_datetime
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio.to_thread
 
@@ -97,7 +97,18 @@ def content_type_for(name: str) -> str:
     return kind
 
 
-def etag_for(info: os.stat_result) -> str:
+class FileInfo(Protocol):
+    """What validators and ranges need of a file: ``os.stat_result`` or a ``MemoryFile``."""
+
+    @property
+    def st_size(self) -> int: ...
+    @property
+    def st_mtime(self) -> float: ...
+    @property
+    def st_mtime_ns(self) -> int: ...
+
+
+def etag_for(info: FileInfo) -> str:
     """A strong validator from size and modification time (nanoseconds).
 
     Strong, so that ``If-Range`` can use it (RFC 9110 forbids weak tags there).
@@ -276,9 +287,26 @@ async def send_open_file(
 Plan = list[bytes | tuple[int, int]]
 
 
+async def send_bytes(
+    res: Response,
+    data: bytes,
+    info: FileInfo,
+    name: str,
+    *,
+    cache_control: str | None = None,
+) -> None:
+    """Fill ``res`` from file contents held in memory (``info.st_size == len(data)``), with
+    the same validators, conditionals and ranges as ``send_open_file``."""
+    plan = _answer(res, info, name, None, cache_control)
+    view = memoryview(data)
+    res.body = b"".join(
+        item if isinstance(item, bytes) else view[item[0] : item[0] + item[1]] for item in plan
+    )
+
+
 def _answer(
     res: Response,
-    info: os.stat_result,
+    info: FileInfo,
     name: str,
     content_type: str | None,
     cache_control: str | None,

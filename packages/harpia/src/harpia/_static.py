@@ -26,7 +26,7 @@ starting with ``.`` (in the request or after resolution) are refused unless
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
@@ -43,6 +43,25 @@ if TYPE_CHECKING:
 
 Opened = tuple[Any, os.stat_result, str]
 """An open file, its ``fstat`` and its resolved name."""
+
+
+class Mount(Protocol):
+    """What ``StaticFiles`` tries in turn: a folder (``StaticMount``) or, for components,
+    files held in memory."""
+
+    @property
+    def prefix(self) -> list[str]:
+        """The URL path segments the mount sits under."""
+        ...
+
+    def rest(self, segments: list[str]) -> list[str] | None:
+        """The segments below ``prefix``, or ``None`` when the path is not for this mount."""
+        ...
+
+    async def send(self, res: Response, rest: list[str], trailing_slash: bool) -> bool:
+        """Answer with the file ``rest`` names; ``False`` when the mount has none."""
+        ...
+
 
 _FORBIDDEN = frozenset("/\\" + "".join(map(chr, range(32))) + "\x7f")
 
@@ -163,6 +182,15 @@ class StaticMount:
             return None
         return opened[0], opened[1], real
 
+    async def send(self, res: Response, rest: list[str], trailing_slash: bool) -> bool:
+        """Fill ``res`` with the file ``rest`` names; ``False`` when there is none."""
+        found = await anyio.to_thread.run_sync(self.open, rest, trailing_slash)
+        if found is None:
+            return False
+        handle, info, name = found
+        await send_open_file(res, handle, info, name, cache_control=self.cache_control)
+        return True
+
 
 class StaticFiles:
     """Every static mount of an app, tried most specific first."""
@@ -170,15 +198,20 @@ class StaticFiles:
     __slots__ = ("_mounts",)
 
     def __init__(self) -> None:
-        self._mounts: list[StaticMount] = []
+        self._mounts: list[Mount] = []
 
-    def add(self, mount: StaticMount) -> None:
+    def add(self, mount: Mount) -> None:
         """Add a mount; longer URL prefixes are tried first (stable otherwise)."""
         self._mounts.append(mount)
         self._mounts.sort(key=lambda m: -len(m.prefix))
 
+    def remove(self, mount: Mount) -> None:
+        """Remove ``mount`` (no error when it is not there)."""
+        if mount in self._mounts:
+            self._mounts.remove(mount)
+
     @property
-    def mounts(self) -> tuple[StaticMount, ...]:
+    def mounts(self) -> tuple[Mount, ...]:
         """The mounts, in the order they are tried."""
         return tuple(self._mounts)
 
@@ -188,14 +221,9 @@ class StaticFiles:
         if split is None:
             return False
         segments, trailing_slash = split
-        for mount in self._mounts:
+        for mount in tuple(self._mounts):
             rest = mount.rest(segments)
-            if rest is None:
-                continue
-            found = await anyio.to_thread.run_sync(mount.open, rest, trailing_slash)
-            if found is not None:
-                handle, info, name = found
-                await send_open_file(res, handle, info, name, cache_control=mount.cache_control)
+            if rest is not None and await mount.send(res, rest, trailing_slash):
                 return True
         return False
 
