@@ -29,6 +29,16 @@ def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0)
     raise RuntimeError(f"server did not listen on {port} within {timeout}s")
 
 
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM ``process`` (so graceful shutdown runs); SIGKILL it after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 @contextmanager
 def serving(command: Sequence[str], port: int, *, stop_timeout: float = 10) -> Iterator[int]:
     """Run ``command`` (from the repository root) until the block ends; yields ``port``.
@@ -42,9 +52,4 @@ def serving(command: Sequence[str], port: int, *, stop_timeout: float = 10) -> I
         wait_for(port, process)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=stop_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, stop_timeout)

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.processes import stop
+
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
@@ -76,12 +78,7 @@ class RedisServer:
         process, self.process = self.process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process, 5)
         if process.stderr:
             process.stderr.close()
 

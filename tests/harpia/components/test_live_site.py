@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.processes import ROOT, wait_for
+from tests.support.processes import ROOT, stop, wait_for
 from tests.support.redis_server import free_port
 
 if TYPE_CHECKING:
@@ -74,12 +74,7 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes]]]:
         wait_for(port, process)
         yield folder, port, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
         log.close()
         if sys.exc_info()[0] is not None:
             print((tmp_path / "server.log").read_text())
