@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
+import sys
+import textwrap
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 20.0  # seconds a server script may take to say its port
 
 
 def wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
@@ -53,3 +57,33 @@ def serving(command: Sequence[str], port: int, *, stop_timeout: float = 10) -> I
         yield port
     finally:
         stop(process, stop_timeout)
+
+
+@asynccontextmanager
+async def script_server(script: str, *args: str) -> AsyncIterator[tuple[int, int]]:
+    """Run ``python -c script *args`` until the block ends; yields ``(pid, port)``.
+
+    The script prints the port it listens on as its first line of output, within
+    ``START_TIMEOUT`` seconds. The server
+    runs in its own process so that ``proc_field`` measures it alone; it is killed at
+    the end.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", textwrap.dedent(script), *args, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        port = int(await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT))
+        yield process.pid, port
+    finally:
+        process.kill()
+        await process.wait()
+
+
+def proc_field(pid: int, name: str, field: str) -> int:
+    """A number of ``/proc/PID/<name>`` (``status``: ``VmHWM`` in kB; ``io``: ``rchar``)."""
+    with open(f"/proc/{pid}/{name}") as lines:
+        for line in lines:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/{name}")

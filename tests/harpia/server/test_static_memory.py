@@ -12,18 +12,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import textwrap
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.byteranges import parse_byteranges
+from tests.support.processes import proc_field, script_server
 
 from .conftest import TIMEOUT, Client
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
 SIZE = 1 << 30
@@ -44,14 +42,6 @@ app.listen(port=0, hostname="127.0.0.1", driver=sys.argv[2],
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc/PID/status"
 )
-
-
-def memory_kb(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
 
 
 @pytest.fixture(scope="module")
@@ -75,25 +65,6 @@ def expected(first: int, last: int) -> bytes:
             if first <= offset + i <= last:
                 data[offset + i - first] = byte
     return bytes(data)
-
-
-@asynccontextmanager
-async def server_process(folder: Path, driver: str) -> AsyncIterator[tuple[int, int]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        textwrap.dedent(SERVER),
-        str(folder),
-        driver,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(await asyncio.wait_for(process.stdout.readline(), TIMEOUT * 2))
-        yield process.pid, port
-    finally:
-        process.kill()
-        await process.wait()
 
 
 async def read_head(c: Client) -> tuple[int, dict[bytes, bytes], bytes]:
@@ -121,19 +92,19 @@ async def read_exactly(c: Client, count: int, first: bytes) -> bytes:
 
 @pytest.mark.parametrize("driver", ["asyncio", "anyio"])
 async def test_a_1gib_file_keeps_server_memory_flat(big_folder: Path, driver: str) -> None:
-    async with asyncio.timeout(60), server_process(big_folder, driver) as (pid, port):
+    async with asyncio.timeout(60), script_server(SERVER, str(big_folder), driver) as (pid, port):
         c = await Client.connect(port)
         try:
             await c.send(b"GET /small.txt HTTP/1.1\r\nhost: t\r\n\r\n")  # warm every path
             status, _, rest = await read_head(c)
             assert (status, await read_exactly(c, 7, rest)) == (200, b"warm-up")
-            baseline = memory_kb(pid, "VmHWM")
+            baseline = proc_field(pid, "status", "VmHWM")
 
             await c.send(b"GET /big.bin HTTP/1.1\r\nhost: t\r\n\r\n")
             status, headers, first = await read_head(c)
             assert (status, headers[b"content-length"]) == (200, str(SIZE).encode())
             await asyncio.sleep(0.5)  # a stalled reader: the server must wait, not buffer
-            stalled = memory_kb(pid, "VmRSS")
+            stalled = proc_field(pid, "status", "VmRSS")
             received = len(first)
             seen = dict.fromkeys(MARKERS, b"")
             chunk = first
@@ -150,7 +121,7 @@ async def test_a_1gib_file_keeps_server_memory_flat(big_folder: Path, driver: st
                 received += len(chunk)
             assert received == SIZE
             assert seen == MARKERS
-            peak = memory_kb(pid, "VmHWM")
+            peak = proc_field(pid, "status", "VmHWM")
             growth = peak - baseline
             print(f"\n{driver}: baseline {baseline} kB, stalled {stalled} kB, peak {peak} kB")
             assert growth < LIMIT_KB, f"peak RSS grew by {growth} kB"
@@ -181,6 +152,6 @@ async def test_a_1gib_file_keeps_server_memory_flat(big_folder: Path, driver: st
             body = await read_exactly(c, int(headers[b"content-length"]), rest)
             parts = parse_byteranges(headers[b"content-type"].decode(), body)
             assert [p.data for p in parts] == [expected(a, b) for a, b in ranges]
-            assert memory_kb(pid, "VmHWM") - baseline < LIMIT_KB
+            assert proc_field(pid, "status", "VmHWM") - baseline < LIMIT_KB
         finally:
             await c.close()

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import textwrap
 import time
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import harpia as hp
 from harpia import Request, Response, Upload
+from tests.support.processes import proc_field, script_server
 
-from .conftest import TIMEOUT, Client, client, running
+from .conftest import Client, client, running
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x07" * 5000
@@ -135,33 +133,6 @@ app.listen(port=0, hostname="127.0.0.1", driver=sys.argv[2],
 """
 
 
-def proc_field(pid: int, name: str, field: str) -> int:
-    with open(f"/proc/{pid}/{name}") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
-
-
-@asynccontextmanager
-async def server_process(folder: Path, driver: str) -> AsyncIterator[tuple[int, int]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        textwrap.dedent(SERVER),
-        str(folder),
-        driver,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(await asyncio.wait_for(process.stdout.readline(), TIMEOUT * 2))
-        yield process.pid, port
-    finally:
-        process.kill()
-        await process.wait()
-
-
 def big_request(path: str, marker: bytes) -> tuple[bytes, int]:
     """The head of a 1 GiB single-file upload; returns (head bytes, total body length)."""
     head = part("file", b"", "big.bin", "application/octet-stream")[:-2]  # data follows
@@ -195,7 +166,7 @@ pytestmark_linux = pytest.mark.skipif(
 @pytest.mark.slow
 @pytest.mark.parametrize("driver", ["asyncio", "anyio"])
 async def test_a_1gib_upload_keeps_server_memory_flat(tmp_path: Path, driver: str) -> None:
-    async with asyncio.timeout(90), server_process(tmp_path, driver) as (pid, port):
+    async with asyncio.timeout(90), script_server(SERVER, str(tmp_path), driver) as (pid, port):
         c = await Client.connect(port)
         try:
             warm = part("file", b"warm", "w.txt", "text/plain") + b"--%s--\r\n" % BOUNDARY
@@ -230,7 +201,7 @@ async def test_a_1gib_upload_keeps_server_memory_flat(tmp_path: Path, driver: st
 @pytest.mark.slow
 @pytest.mark.parametrize("driver", ["asyncio", "anyio"])
 async def test_a_1gib_upload_over_max_size_is_refused_early(tmp_path: Path, driver: str) -> None:
-    async with asyncio.timeout(60), server_process(tmp_path, driver) as (_pid, port):
+    async with asyncio.timeout(60), script_server(SERVER, str(tmp_path), driver) as (_pid, port):
         c = await Client.connect(port)
         try:
             head, _ = big_request("/small", b"x" * 16)
