@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -10,6 +9,7 @@ import pytest
 
 from harpia import CSRF, MemoryStore, RedisStore, Session, TestClient
 from tests.harpia.session_app import make_app
+from tests.support.stores import memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -20,13 +20,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    redis = RedisStore(server.url, prefix=f"csrf-{uuid.uuid4().hex}:", timeout=2)
-    yield redis
-    await redis.close()
+    async with memory_or_redis(request, "csrf", clear=False) as store:
+        yield store
 
 
 @pytest.fixture(params=[True, False], ids=["preload", "lazy"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
@@ -11,28 +10,19 @@ import anyio
 import pytest
 
 import harpia as hp
-from harpia import HttpCache, MemoryStore, RedisStore, Request, Response, TestClient, http_cache
+from harpia import HttpCache, RedisStore, Request, Response, TestClient, http_cache
+from tests.support.stores import AnyStore, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from tests.support.redis_server import RedisServer
 
-AnyStore = MemoryStore | RedisStore
-
 
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[AnyStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    redis_store = RedisStore(
-        server.url, prefix=f"hc-{uuid.uuid4().hex[:8]}:", connect_timeout=2, timeout=2
-    )
-    yield redis_store
-    await redis_store.clear()
-    await redis_store.close()
+    async with memory_or_redis(request, "hc") as store:
+        yield store
 
 
 class Clock:

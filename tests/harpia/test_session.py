@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -14,6 +13,7 @@ import pytest
 from harpia import MemoryStore, RedisStore, Request, Response, Session, TestClient, harpia
 from harpia._session import SessionData
 from tests.harpia.session_app import make_app
+from tests.support.stores import memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -24,13 +24,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    redis = RedisStore(server.url, prefix=f"sess-{uuid.uuid4().hex}:", timeout=2)
-    yield redis
-    await redis.close()
+    async with memory_or_redis(request, "sess", clear=False) as store:
+        yield store
 
 
 @pytest.fixture(params=[True, False], ids=["preload", "lazy"])

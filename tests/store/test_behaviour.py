@@ -19,7 +19,7 @@ from harpia_store import (
 )
 
 if TYPE_CHECKING:
-    from tests.store.conftest import AnyStore
+    from tests.support.stores import AnyStore
 
 NESTED: dict[str, Any] = {
     "user": {"id": 7, "name": "Zoë", "roles": ["admin", "editor"], "active": True},

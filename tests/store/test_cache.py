@@ -10,7 +10,7 @@ import pytest
 from harpia_store import Cache, MemoryStore
 
 if TYPE_CHECKING:
-    from tests.store.conftest import AnyStore
+    from tests.support.stores import AnyStore
 
 
 async def test_prefix_and_get_set_delete(store: AnyStore) -> None:

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harpia_store import MemoryStore, RedisStore
+from harpia_store import MemoryStore
 from harpia_telemetry import Telemetry
+from tests.support.stores import AnyStore, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from tests.support.redis_server import RedisServer
 
-AnyStore = MemoryStore | RedisStore
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[AnyStore]:
-    if request.param == "memory":
-        yield MemoryStore(limit=100_000)
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    redis_store = RedisStore(
-        server.url, prefix=f"tel-{uuid.uuid4().hex[:8]}:", connect_timeout=2, timeout=2
-    )
-    yield redis_store
-    await redis_store.clear()
-    await redis_store.close()
+    async with memory_or_redis(request, "tel", memory=MemoryStore(limit=100_000)) as store:
+        yield store
 
 
 @pytest.fixture
