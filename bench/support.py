@@ -18,10 +18,17 @@ def pinned(argv: list[str], cpu: int | None) -> list[str]:
     return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
 
 
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    """Return once something accepts connections on 127.0.0.1:``port``."""
+def wait_port(
+    port: int, timeout: float = 10.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Return once something accepts connections on 127.0.0.1:``port``.
+
+    With ``process``, fail at once if it exits first.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

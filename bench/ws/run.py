@@ -24,15 +24,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))  # for bench.support
+
+from bench.support import free_port, wait_port  # noqa: E402
+from bench.support import pinned as support_pinned  # noqa: E402
+
 CONTENDERS = {
     "harpia": [sys.executable, str(HERE / "harpia_app.py")],
     "starlette-uvicorn-wsproto": [
@@ -48,30 +51,9 @@ CLIENTS = ("websockets", "raw")
 COLUMNS = (*CLIENTS, *(f"{kind}-cpu" for kind in CLIENTS))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def pinned(cpu: int, command: list[str]) -> list[str]:
-    if shutil.which("taskset") and len(os.sched_getaffinity(0)) > 1:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
+    can_pin = shutil.which("taskset") and len(os.sched_getaffinity(0)) > 1
+    return support_pinned(command, cpu if can_pin else None)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,7 +71,7 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, float]:
     server = subprocess.Popen(pinned(0, command), cwd=ROOT, start_new_session=True)
     results: dict[str, float] = {}
     try:
-        wait_for(port, server)
+        wait_port(port, 15, server)
         for kind in CLIENTS:
             client = [
                 sys.executable, str(HERE / "client.py"), "--port", str(port), "--kind", kind,
