@@ -40,8 +40,8 @@ from ._upload import UploadedFile as UploadedFile
 from ._upload import UploadOptions as UploadOptions
 from ._version import __version__ as __version__
 from ._websocket import WebSocket as WebSocket
-from .components import ConfigError as ConfigError
-from .components import load as load
+from .components._errors import ConfigError as ConfigError
+from .components._loader import load as load
 
 __all__ = (
     "CSRF",

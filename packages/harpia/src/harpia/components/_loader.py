@@ -31,16 +31,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._config import ConfigFile, find_config, read_config
 from ._errors import ConfigError
-from ._resolve import Component, resolve
 
 if TYPE_CHECKING:
     import os
 
     from .._app import Harpia
     from .._routing import Handler
+    from ._config import ConfigFile
     from ._emitter import Emitter
+    from ._resolve import Component
     from ._scope import Scope
 
 logger = logging.getLogger("harpia.components")
@@ -67,6 +67,8 @@ def load(path: str | os.PathLike[str] = ".", *, development: bool | None = None)
             package, a module without ``handle_component``, or an invalid option.
     """
     from .._app import Harpia
+    from ._config import find_config, read_config  # here: `import harpia` stays light
+    from ._resolve import resolve
 
     if development is not None and not isinstance(development, bool):
         raise TypeError(f"development must be a bool or None, got {development!r}")
@@ -209,6 +211,9 @@ class Composer:
         Returns:
             Whether the new configuration was applied.
         """
+        from ._config import read_config
+        from ._resolve import resolve
+
         try:
             tables = read_config(self.config)
             fresh = {name: resolve(self.config, name, options) for name, options in tables.items()}
