@@ -14,8 +14,10 @@ from harpia_templates import TemplateEngine as TemplateEngine
 
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
+from ._compose import load as load
 from ._cors import CorsOptions as CorsOptions
 from ._csrf import CSRF as CSRF
+from ._errors import ConfigError as ConfigError
 from ._errors import HTTPError as HTTPError
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
@@ -40,8 +42,6 @@ from ._upload import UploadedFile as UploadedFile
 from ._upload import UploadOptions as UploadOptions
 from ._version import __version__ as __version__
 from ._websocket import WebSocket as WebSocket
-from .components._errors import ConfigError as ConfigError
-from .components._loader import load as load
 
 __all__ = (
     "CSRF",

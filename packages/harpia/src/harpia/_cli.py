@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .components._errors import ConfigError
+from ._errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -1,4 +1,7 @@
-"""HTTPError: raise it anywhere in a handler or middleware to answer with a status."""
+"""HTTPError: raise it anywhere in a handler or middleware to answer with a status.
+
+ConfigError: a config file (``harpia.load``) that cannot compose an app.
+"""
 
 from __future__ import annotations
 
@@ -40,3 +43,38 @@ class HTTPError(Exception):
 
     def __repr__(self) -> str:
         return f"HTTPError({self.status}, {self.message!r})"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot compose an app.
+
+    The message starts with where the problem is, e.g.
+    ``harpia.toml: [static] files: expected a glob string, a list of globs or a table,
+    got 3``.
+
+    Attributes:
+        file: The config file's name (``harpia.toml``, ``pyproject.toml``, ``config.yaml``).
+        component: The component's table name, when the problem is inside one.
+        key: The option's name, when the problem is one option.
+        problem: The message without the location.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        component: str | None = None,
+        key: str | None = None,
+        table: str | None = None,
+    ) -> None:
+        self.file = file
+        self.component = component
+        self.key = key
+        self.problem = problem
+        where = f"{file}: " if file else ""
+        if component is not None:
+            where += f"[{table or component}] "
+        if key is not None:
+            where += f"{key}: "
+        super().__init__(where + problem)

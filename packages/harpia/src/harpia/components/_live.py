@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ._watch import require_asyncio, require_watchfiles
 
 if TYPE_CHECKING:
-    from ._loader import Composer
+    from .._compose import Composer
 
 logger = logging.getLogger("harpia.components")
 

@@ -36,12 +36,12 @@ from ._errors import ConfigError
 if TYPE_CHECKING:
     import os
 
-    from .._app import Harpia
-    from .._routing import Handler
-    from ._config import ConfigFile
-    from ._emitter import Emitter
-    from ._resolve import Component
-    from ._scope import Scope
+    from ._app import Harpia
+    from ._routing import Handler
+    from .components._config import ConfigFile
+    from .components._emitter import Emitter
+    from .components._resolve import Component
+    from .components._scope import Scope
 
 logger = logging.getLogger("harpia.components")
 
@@ -66,9 +66,9 @@ def load(path: str | os.PathLike[str] = ".", *, development: bool | None = None)
         ConfigError: no config file, a malformed one, an unknown component, a missing
             package, a module without ``handle_component``, or an invalid option.
     """
-    from .._app import Harpia
-    from ._config import find_config, read_config  # here: `import harpia` stays light
-    from ._resolve import resolve
+    from ._app import Harpia
+    from .components._config import find_config, read_config  # here, so `import harpia` stays light
+    from .components._resolve import resolve
 
     if development is not None and not isinstance(development, bool):
         raise TypeError(f"development must be a bool or None, got {development!r}")
@@ -126,7 +126,7 @@ class Composer:
         app = self.app
         development = self._development = self.development
         if development:  # fail before anything starts
-            from ._watch import require_asyncio, require_watchfiles
+            from .components._watch import require_asyncio, require_watchfiles
 
             try:
                 require_watchfiles()
@@ -146,13 +146,13 @@ class Composer:
         app._middlewares[:] = [*self._added, *in_code]  # config first, then code
         app._router.version += 1
         if development:
-            from ._live import ConfigWatcher
+            from .components._live import ConfigWatcher
 
             self._live = ConfigWatcher(self)
             await self._live.start()
 
     async def _activate(self, component: Component, development: bool) -> None:
-        from ._scope import Scope
+        from .components._scope import Scope
 
         name = component.name
         scope = Scope(name, self.root, self.app, self.config_root, development=development)
@@ -211,8 +211,8 @@ class Composer:
         Returns:
             Whether the new configuration was applied.
         """
-        from ._config import read_config
-        from ._resolve import resolve
+        from .components._config import read_config
+        from .components._resolve import resolve
 
         try:
             tables = read_config(self.config)
