@@ -87,6 +87,7 @@ class Contender:
     args: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()  # modules that must be importable
     probe: bool = False  # ask ``script --probe *args`` first
+    source: Path | None = None  # another checkout whose packages/*/src come first on the path
 
 
 CONTENDERS = (
@@ -127,6 +128,28 @@ CONTENDERS = (
         probe=True,
     ),
 )
+
+
+def contender_env(contender: Contender) -> dict[str, str] | None:
+    """The environment for ``contender``: with ``source``, its packages shadow the installed
+    (editable) ones through ``PYTHONPATH``; otherwise the runner's own."""
+    if contender.source is None:
+        return None
+    srcs = sorted((contender.source / "packages").glob("*/src"))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(str(src) for src in srcs)}
+
+
+def before_contender(tree: Path) -> Contender:
+    """harpia's own server from another checkout (``--before``): before/after in one run."""
+    return Contender(
+        "harpia-before",
+        f"harpia (own server) from {tree.name}",
+        HERE / "harpia_app.py",
+        ("--server", "native"),
+        ("harpia",),
+        probe=True,
+        source=tree,
+    )
 
 
 class ContenderFailed(Exception):
@@ -403,11 +426,13 @@ def running(contender: Contender, cpu: int | None, log: Path) -> Iterator[int]:
     argv += ["--host", HOST, "--port", str(port)]
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
+    env = contender_env(contender)
     proc: subprocess.Popen[bytes] | None = None
     try:
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 argv,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -471,7 +496,14 @@ def availability(contender: Contender) -> str | None:
         return None
     argv = [sys.executable, str(contender.script), "--probe", *contender.args]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=contender_env(contender),
+        )
     except subprocess.TimeoutExpired:
         return "probe did not finish within 60 s"
     if done.returncode != 0:
@@ -648,14 +680,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-cpu", type=int, help="CPU for wrk (default: second)")
     parser.add_argument("--check", action="store_true", help="evaluate harpia's targets")
     parser.add_argument("--strict", action="store_true", help="with --check: exit 1 on a miss")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (e.g. a git worktree of an older commit): adds harpia-before",
+    )
     args = parser.parse_args(argv)
+    if args.before is not None and not (args.before / "packages").is_dir():
+        parser.error(f"--before {args.before}: no packages/ folder there")
     if not 1 <= args.rounds <= MAX_ROUNDS:
         parser.error(f"--rounds must be between 1 and {MAX_ROUNDS}")
     if args.duration < 1 or args.connections < 1 or args.warmup < 0:
         parser.error("--duration and --connections must be >= 1, --warmup >= 0")
     if (args.server_cpu is None) != (args.wrk_cpu is None):
         parser.error("give both --server-cpu and --wrk-cpu, or neither")
-    known = {c.name for c in CONTENDERS}
+    known = {c.name for c in CONTENDERS} | {"harpia-before"}
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     if unknown := [name for name in only if name not in known]:
         parser.error(f"unknown contender(s) {', '.join(unknown)}; known: {names}")
@@ -681,7 +720,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         wrk, server_cpu, wrk_cpu, args.duration, args.warmup, args.rounds, args.connections
     )
-    chosen = [c for c in CONTENDERS if not args.only or c.name in args.only]
+    contenders: tuple[Contender, ...] = CONTENDERS
+    if args.before is not None:
+        contenders = (*CONTENDERS, before_contender(args.before.resolve()))
+    chosen = [c for c in contenders if not args.only or c.name in args.only]
 
     print("## Machine\n")
     print(f"- {cpu_model()}; nproc {os.cpu_count()}; {cpu_note}")
