@@ -41,7 +41,7 @@ def install_alone(package: str, module: str, tmp_path: Path, *absent: str) -> Pa
     wheels = tmp_path / "wheels"
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
         "--no-index", "-w", wheels, PACKAGES / package)  # fmt: skip
-    (wheel,) = wheels.glob(f"{package.replace('-', '_')}-*.whl")
+    (wheel,) = wheels.glob("*.whl")  # packages/harpia builds harpia_framework-*.whl
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
