@@ -4,13 +4,14 @@ Each small distribution is installed alone (``pip install --no-index --find-link
 --find-links deps/ NAME``) and runs its README's quick start (the ``python standalone``
 block, compared with the README's ``text output``); then ``harpia-framework`` is installed
 the same way and its ``harpia`` command serves the showcase app, whose first page must
-answer 200. The venvs are made without pip; the dev venv's pip installs into them
+answer 200, and the example of the repository's README. The venvs are made without pip; the dev venv's pip installs into them
 (``--python``), in isolated mode (no pip configuration, no index).
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import shutil
 import subprocess
 import sys
@@ -128,14 +129,32 @@ def test_a_small_distribution_alone_runs_its_readme_quick_start(
     print(f"\n{name}: installed alone in {seconds:.1f} s; its README quick start runs")
 
 
-def first_page(port: int) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def first_request(harpia: Path, project: Path, target: str, path: str) -> tuple[int, str]:
+    """Serve ``target`` with ``harpia run`` from ``project``; status and body of GET ``path``."""
+    port = free_port()
+    server = subprocess.Popen(
+        [harpia, "run", target, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     try:
-        connection.request("GET", "/")
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8")
+        wait_for(port, server, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            status, body = response.status, response.read().decode("utf-8")
+        finally:
+            connection.close()
     finally:
-        connection.close()
+        stop(server)
+    assert server.stderr is not None
+    log = server.stderr.read().decode()
+    server.stderr.close()
+    assert status == 200, log
+    return status, body
 
 
 def test_the_framework_installs_and_serves_the_showcase(
@@ -150,25 +169,14 @@ def test_the_framework_installs_and_serves_the_showcase(
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "examples" / "showcase" / "app.py", project / "showcase.py")
-    port = free_port()
-    server = subprocess.Popen(
-        [harpia, "run", "showcase:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    try:
-        wait_for(port, server, timeout=30)
-        status, page = first_page(port)
-    finally:
-        stop(server)
-    assert server.stderr is not None
-    log = server.stderr.read().decode()
-    server.stderr.close()
-    assert status == 200, log
+    _, page = first_request(harpia, project, "showcase:app", "/")
     assert "<h1>Books</h1>" in page
     assert "Dom Casmurro" in page  # the startup hook seeded the store
+
+    # The example of the repository's README (its front door), as app.py.
+    (project / "app.py").write_text(standalone(ROOT / "README.md").code, encoding="utf-8")
+    _, body = first_request(harpia, project, "app:app", "/hello/world")
+    assert json.loads(body) == {"hello": "world"}
 
     # The [redis] extra brings redis-py, which RedisPubSub and RedisStore need.
     check = "import harpia; harpia.RedisPubSub(); harpia.RedisStore(); print('ok')"
