@@ -54,7 +54,7 @@ PEERS = HERE / "peers"
 READY_TIMEOUT = 10.0  # seconds for a server to answer its first request
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
 MAX_ROUNDS = 50
-VERSIONS = ("harpia", "starlette", "uvicorn", "h11", "anyio", "uvloop", "httptools")
+VERSIONS = ("harpia-framework", "starlette", "uvicorn", "h11", "anyio", "uvloop", "httptools")
 
 BASELINE = "starlette-h11"  # the targets are ratios against these two
 FLOOR = "bare-asyncio"

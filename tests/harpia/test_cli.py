@@ -68,6 +68,19 @@ def test_python_dash_m_harpia_shows_help() -> None:
     assert "--reload" in result.stdout
 
 
+def test_version_names_the_distribution() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "harpia", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert result.stdout.startswith(f"harpia-framework {version('harpia-framework')} (Python 3.")
+
+
 def test_reloader_snapshot_sees_changes_and_skips_hidden_folders(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("x = 1\n")
     hidden = tmp_path / ".venv" / "lib"

@@ -30,4 +30,4 @@ def test_test_client_is_exported() -> None:
 
 
 def test_version_matches_the_distribution() -> None:
-    assert harpia.__version__ == version("harpia")
+    assert harpia.__version__ == version("harpia-framework")

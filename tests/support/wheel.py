@@ -16,8 +16,8 @@ PACKAGES = Path(__file__).resolve().parents[2] / "packages"
 OTHERS = ("harpia", "harpia_store", "harpia_router", "harpia_templates", "harpia_shield")
 
 
-def run(*command: str | Path, cwd: Path | None = None) -> str:
-    """Run ``command`` (60 s at most) without the PYTHON* variables; its stdout."""
+def run(*command: str | Path, cwd: Path | None = None, timeout: float = 60) -> str:
+    """Run ``command`` (``timeout`` s at most) without the PYTHON* variables; its stdout."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     done = subprocess.run(
         [str(part) for part in command],
@@ -25,7 +25,7 @@ def run(*command: str | Path, cwd: Path | None = None) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
@@ -41,7 +41,7 @@ def install_alone(package: str, module: str, tmp_path: Path, *absent: str) -> Pa
     wheels = tmp_path / "wheels"
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
         "--no-index", "-w", wheels, PACKAGES / package)  # fmt: skip
-    (wheel,) = wheels.glob(f"{package.replace('-', '_')}-*.whl")
+    (wheel,) = wheels.glob("*.whl")  # packages/harpia builds harpia_framework-*.whl
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"

@@ -315,14 +315,14 @@ def test_import_is_relative_to_the_current_view(site: Site) -> None:
     site.write("views/books/page.html", '<form>@import("button", { text: "Save" })</form>')
     site.write("views/books/button.html", "<button>{{ text }}</button>")
     site.write("views/books/parts/row.html", "<tr>{{ n }}</tr>")
-    site.write("views/shared.html", "shared:{{ n }}")
+    site.write("views/common.html", "common:{{ n }}")
     site.write(
         "views/books/list/page.html",
-        '@import("../parts/row", {n: 1})@import("../../shared", {n: 2})',
+        '@import("../parts/row", {n: 1})@import("../../common", {n: 2})',
     )
     engine = site.engine()
     assert engine.render("books") == "<form><button>Save</button></form>"
-    assert engine.render("books/list") == "<tr>1</tr>shared:2"
+    assert engine.render("books/list") == "<tr>1</tr>common:2"
 
 
 def test_component_comes_from_the_components_folder(site: Site) -> None:

@@ -137,7 +137,7 @@ def test_watching_without_watchfiles_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "watchfiles", None)
     handler = EntryHandler("static", site, "web/**", watch=True)
-    with pytest.raises(RuntimeError, match=r'pip install "harpia\[watch\]"'):
+    with pytest.raises(RuntimeError, match=r'pip install "harpia-framework\[watch\]"'):
         anyio.run(handler.start)
 
 

@@ -216,5 +216,5 @@ async def test_development_without_watchfiles(
         await app.startup()
     assert str(caught.value) == (
         "harpia.toml: development mode: file watching needs the watchfiles package: "
-        'pip install "harpia[watch]"'
+        'pip install "harpia-framework[watch]"'
     )

@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
+from ._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,6 +53,11 @@ def load_app(target: str) -> Harpia:
 def parser() -> argparse.ArgumentParser:
     """The argument parser (``harpia --help``)."""
     top = argparse.ArgumentParser(prog="harpia", description="Harpia for Python")
+    top.add_argument(
+        "--version",
+        action="version",
+        version=f"harpia-framework {__version__} (Python {sys.version.split()[0]})",
+    )
     commands = top.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve an app on the native HTTP/1.1 server")
     run.add_argument(

@@ -116,11 +116,22 @@ class RedisPubSub:
     server listens reaches every worker. When Redis goes away the listener subscribes
     again (backoff up to ``RECONNECT_MAX_DELAY``); what is published meanwhile is lost
     (Redis pub/sub keeps nothing), and ``publish`` raises while Redis is unreachable.
+
+    Raises:
+        ImportError: the ``redis`` package is missing
+            (``pip install 'harpia-framework[redis]'``).
     """
 
     def __init__(
         self, url: str = "redis://localhost:6379/0", *, prefix: str = "harpia:ws:"
     ) -> None:
+        try:
+            import redis.asyncio as aioredis
+        except ImportError as exc:
+            raise ImportError(
+                "RedisPubSub needs the redis package: pip install 'harpia-framework[redis]'"
+            ) from exc
+        self._aioredis: Any = aioredis
         self.url = url
         self.prefix = prefix
         self._redis: Any = None
@@ -133,10 +144,8 @@ class RedisPubSub:
 
     async def start(self, hub: Hub) -> None:
         """Connect, subscribe to the prefix and deliver incoming messages to ``hub``."""
-        import redis.asyncio as redis
-
         self._token = secrets.token_hex(8).encode()
-        self._redis = redis.Redis.from_url(self.url)
+        self._redis = self._aioredis.Redis.from_url(self.url)
         await self._subscribe()
         self._task = asyncio.create_task(self._listen(hub))
 

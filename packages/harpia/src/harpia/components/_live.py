@@ -34,8 +34,8 @@ class ConfigWatcher:
         """Start watching in a background task.
 
         Raises:
-            RuntimeError: ``watchfiles`` is missing (naming ``pip install "harpia[watch]"``),
-                or the loop is not asyncio.
+            RuntimeError: ``watchfiles`` is missing (naming
+                ``pip install "harpia-framework[watch]"``), or the loop is not asyncio.
         """
         require_watchfiles()
         require_asyncio()

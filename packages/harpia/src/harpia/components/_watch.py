@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 STEP_MS = 50
 DEBOUNCE_MS = 400
 
-INSTALL_HINT = 'file watching needs the watchfiles package: pip install "harpia[watch]"'
+INSTALL_HINT = 'file watching needs the watchfiles package: pip install "harpia-framework[watch]"'
 
 
 def require_watchfiles() -> None:
     """Raise a clear error when ``watchfiles`` is not installed.
 
     Raises:
-        RuntimeError: naming ``pip install "harpia[watch]"``.
+        RuntimeError: naming ``pip install "harpia-framework[watch]"``.
     """
     try:
         import watchfiles  # noqa: F401
