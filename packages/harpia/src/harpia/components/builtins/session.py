@@ -38,7 +38,8 @@ def validate_options(options: dict[str, Any]) -> None:
 def make_session(options: dict[str, Any]) -> Session:
     """The ``Session`` the (checked) options describe."""
     values = check_options({k: v for k, v in options.items() if k != "package"}, SCHEMA)
-    store = make_store(values.pop("store", None))
+    named = values.pop("store", None)
+    store = None if named is None else make_store(named)  # None: the default (warned about)
     if values.get("same_site") is False:
         values["same_site"] = None
     try:
