@@ -1,8 +1,9 @@
 """The ``session`` built-in: ``harpia.Session`` and its middleware (``req.session``).
 
-Options: ``store`` (``"memory"``, the default, or a ``redis://`` URL), ``cookie_name``,
-``ttl`` (seconds, or false), ``rolling``, ``prefix``, ``secure``, ``same_site``
-(``"Strict"``, ``"Lax"``, ``"None"`` or false). The ``Session`` is in
+Options: ``store`` (``"memory"`` or a ``redis://`` URL; omitted: ``Session``'s own
+in-process default, which logs a warning), ``cookie_name``, ``ttl`` (seconds, or false),
+``rolling``, ``prefix``, ``secure`` (omitted: ``Secure`` when the request is HTTPS),
+``same_site`` (``"Strict"``, ``"Lax"``, ``"None"`` or false). The ``Session`` is in
 ``app.state["session"]`` (for ``session.regenerate(req, res)`` and friends); a Redis store
 is closed when the app stops. Changing options needs a restart.
 """
