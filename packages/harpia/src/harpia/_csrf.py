@@ -43,7 +43,7 @@ HEADER = "x-csrf-token"
 PEEK_LIMIT = 64 * 1024
 _ANON = re.compile(r"[A-Za-z0-9_-]{43}")  # the anonymous visitor's secret (cookie)
 _ANON_TAG = b"harpia-csrf-anonymous\x00"
-_ANON_TOKEN = 64  # characters: base64url of issued (8 bytes) + nonce (8) + HMAC-SHA256 (32)
+_ANON_TOKEN = 64  # characters: base64url of issued ms (8 bytes) + nonce (8) + HMAC-SHA256 (32)
 _SKEW = 60  # seconds a token's issue time may lie ahead of this clock (several servers)
 
 
@@ -54,7 +54,7 @@ def _anonymous_mac(secret: str, head: bytes) -> bytes:
 def anonymous_token(secret: str) -> str:
     """A token for the visitor whose cookie holds ``secret``: a random nonce and the
     issue time, signed with HMAC-SHA256 keyed by ``secret`` (a new token each call)."""
-    head = int(time.time()).to_bytes(8, "big") + secrets.token_bytes(8)
+    head = int(time.time() * 1000).to_bytes(8, "big") + secrets.token_bytes(8)
     return base64.urlsafe_b64encode(head + _anonymous_mac(secret, head)).decode()
 
 
@@ -66,7 +66,7 @@ def check_anonymous(secret: str, token: str, ttl: float) -> bool:
         raw = base64.b64decode(token, altchars=b"-_", validate=True)
     except (ValueError, binascii.Error):  # not base64url (or not ASCII)
         return False
-    issued, now = int.from_bytes(raw[:8], "big"), time.time()
+    issued, now = int.from_bytes(raw[:8], "big") / 1000, time.time()
     if not issued - _SKEW <= now < issued + ttl:
         return False
     return hmac.compare_digest(raw[16:], _anonymous_mac(secret, raw[:16]))
