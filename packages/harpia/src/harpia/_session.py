@@ -363,7 +363,9 @@ class Session:
         read: the empty mapping works at once). In both modes the session is saved only
         when changed, never while empty, and ``Set-Cookie`` is sent only when it is
         created, regenerated or deleted (and on each use with ``rolling``). Responses
-        that read the session get ``Vary: Cookie``.
+        that read the session get ``Vary: Cookie``. A ``Session()`` without a store logs
+        one warning per process here: its in-process ``MemoryStore`` is bounded and not
+        shared between workers.
 
         Raises:
             TypeError: ``preload`` is not a bool.
