@@ -55,9 +55,10 @@ def make_app(session: Session, csrf: CSRF | None = None, *, preload: bool = True
     return app
 
 
-if __name__ == "__main__":  # python -m tests.harpia.session_app PORT REDIS_URL PREFIX
+if __name__ == "__main__":  # python -m tests.harpia.session_app PORT REDIS_URL PREFIX [csrf]
     from harpia_store import RedisStore
 
     port, url, prefix = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     store = RedisStore(url, prefix=prefix, connect_timeout=1, timeout=1)
-    make_app(Session(store, ttl=600)).listen(port=port, hostname="127.0.0.1")
+    csrf = CSRF(store) if sys.argv[4:] == ["csrf"] else None
+    make_app(Session(store, ttl=600), csrf).listen(port=port, hostname="127.0.0.1")

@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from harpia import CSRF, MemoryStore, RedisStore, Session, TestClient
+from harpia._session import new_id
 from tests.harpia.session_app import make_app
 from tests.support.stores import memory_or_redis
 
@@ -152,3 +153,49 @@ async def test_dead_store_is_503_not_403(redis_factory: Callable[[], RedisServer
         assert (await client.get("/health")).status == 200  # does not
     finally:
         await store.close()
+
+
+def test_anonymous_tokens_are_signed_by_the_cookie_secret() -> None:
+    """A visitor without a session: the token is an HMAC of its issue time keyed by the
+    ``csrf_id`` secret, checked with nothing stored; another secret, a changed byte,
+    junk or an expired token fail."""
+    from harpia._csrf import anonymous_token, check_anonymous
+
+    secret, other = new_id(), new_id()
+    token = anonymous_token(secret)
+    assert len(token) == 64
+    assert anonymous_token(secret) != token  # a random nonce: a new token each time
+    assert check_anonymous(secret, token, 300)
+    assert not check_anonymous(other, token, 300)
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert not check_anonymous(secret, flipped, 300)
+    for junk in ("", "x" * 64, "é" * 64, token[:-1], token + "A", "!" * 64):
+        assert not check_anonymous(secret, junk, 300)
+
+
+async def test_anonymous_token_expires_after_ttl() -> None:
+    csrf = CSRF(ttl=1)
+    client = TestClient(make_app(Session(MemoryStore()), csrf))
+    token = (await client.get("/form")).json()["token"]
+    await anyio.sleep(1.2)
+    late = await client.post("/login").form_data({"_csrf": token})
+    assert late.status == 403
+    assert "invalid or expired" in late.json()["error"]
+
+
+async def test_default_stores_warn_once(caplog: pytest.LogCaptureFixture) -> None:
+    from harpia import _session
+
+    _session._WARNED.clear()
+    with caplog.at_level("WARNING", logger="harpia"):
+        for _ in range(3):
+            make_app(Session(), CSRF())
+            make_app(Session(MemoryStore()), CSRF(MemoryStore()))  # chosen: no warning
+    messages = [r.getMessage() for r in caplog.records if r.name == "harpia"]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("Session() has no store")
+    assert messages[1].startswith("CSRF() has no store")
+    for message in messages:
+        assert "at most 5,000 keys" in message
+        assert "NOT shared between worker processes" in message
+        assert "RedisStore(url)" in message

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from harpia import MemoryStore, RedisStore, Request, Response, Session, TestClient, harpia
-from harpia._session import SessionData
+from harpia._session import SessionData, new_id
 from tests.harpia.session_app import make_app
 from tests.support.stores import memory_or_redis
 
@@ -89,6 +89,23 @@ async def test_set_cookie_and_custom_cookie_name(store: Store[Any]) -> None:
         assert part in header
     assert await session.from_request(request_with(f"sid={sid}")) == {"x": 1}
     assert await session.from_request(request_with(f"session_id={sid}")) is None
+
+
+async def test_set_cookie_secure_follows_the_request(store: Store[Any]) -> None:
+    """``secure=None`` (the default): ``Secure`` only when ``res``'s request is HTTPS."""
+    session = Session(store)
+    for scheme, expected in (("https", True), ("http", False), (None, False)):
+        res = Response()
+        if scheme is not None:
+            res.request = Request("GET", "/", scheme=scheme)
+        session.set_cookie(res, new_id())
+        assert ("; Secure" in res.cookies.headers()[0]) is expected, scheme
+    res = Response()
+    res.request = Request("GET", "/", scheme="https")
+    session.set_cookie(res, new_id(), secure=False)
+    assert "Secure" not in res.cookies.headers()[0]
+    assert Session(store, secure=False).secure is False
+    assert Session(store).secure is None
 
 
 async def test_ttl_expires_in_the_store(store: Store[Any]) -> None:

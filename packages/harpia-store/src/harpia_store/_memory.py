@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from time import monotonic
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,9 +48,12 @@ _Entry = tuple[Any, float | None]  # (value, monotonic deadline or None)
 class MemoryStore:
     """A store in process memory: fast, bounded, and lost when the process ends.
 
-    When ``limit`` keys are held, writing a new key first evicts the oldest one (the key
-    created earliest; updating a key keeps its place). Expired keys are never returned and
-    are dropped when next touched. Values are kept by reference, not copied: do not mutate
+    When ``limit`` keys are held, writing a new key first evicts the least recently used
+    one: every read or write of a key (``get``, ``set``, ``incr``, reading or changing a
+    list, set or counters, ``expire``) makes it the most recently used, in O(1). A flood
+    of new keys therefore evicts idle keys first, never one in active use before
+    ``limit`` new keys arrive after its last use. Expired keys are never returned and are
+    dropped when next touched. Values are kept by reference, not copied: do not mutate
     a value after storing it or after reading it back.
 
     Implements ``Store`` and every optional capability (``SupportsIncr``,
@@ -72,7 +75,7 @@ class MemoryStore:
         if check_int(limit, "MemoryStore limit") < 1:
             raise ValueError(f"MemoryStore limit must be >= 1, got {limit}")
         self._limit = limit
-        self._data: dict[str, _Entry] = {}
+        self._data: OrderedDict[str, _Entry] = OrderedDict()
 
     @property
     def limit(self) -> int:
@@ -105,6 +108,7 @@ class MemoryStore:
             return None
         if type(value) in _COLLECTIONS:
             raise TypeError(f"key {key!r} holds {value.kind}, not a value: use its own reader")
+        self._data.move_to_end(key)
         return value
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
@@ -121,8 +125,10 @@ class MemoryStore:
             check_json(key, value)
         deadline = None if ttl is None else monotonic() + check_ttl(ttl)
         data = self._data
-        if key not in data and len(data) >= self._limit:
-            del data[next(iter(data))]
+        if key in data:
+            data.move_to_end(key)
+        elif len(data) >= self._limit:
+            data.popitem(last=False)
         data[key] = (value, deadline)
 
     async def delete(self, key: str) -> None:
@@ -222,7 +228,10 @@ class MemoryStore:
         return True
 
     async def keys(self, prefix: str = "") -> list[str]:
-        """Return the live keys that start with ``prefix``, oldest first."""
+        """Return the live keys that start with ``prefix``, least recently used first.
+
+        Listing keys does not count as using them.
+        """
         check_str(prefix, "prefix")
         now = monotonic()
         return [
@@ -238,20 +247,26 @@ class MemoryStore:
     # -- internals -----------------------------------------------------------------------
 
     def _live(self, key: str, ttl: float | None) -> _Entry | None:
-        """The unexpired entry of ``key`` (dropping an expired one); validates arguments."""
+        """The unexpired entry of ``key`` (dropping an expired one), now the most recently
+        used; validates arguments."""
         check_key(key)
         if ttl is not None:
             check_ttl(ttl)
         entry = self._data.get(key)
-        if entry is not None and entry[1] is not None and entry[1] <= monotonic():
+        if entry is None:
+            return None
+        if entry[1] is not None and entry[1] <= monotonic():
             del self._data[key]
             return None
+        self._data.move_to_end(key)
         return entry
 
     def _insert(self, key: str, value: Any, ttl: float | None) -> None:
         data = self._data
-        if key not in data and len(data) >= self._limit:
-            del data[next(iter(data))]
+        if key in data:
+            data.move_to_end(key)
+        elif len(data) >= self._limit:
+            data.popitem(last=False)
         data[key] = (value, None if ttl is None else monotonic() + ttl)
 
     @staticmethod

@@ -17,8 +17,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
+
+if TYPE_CHECKING:
+    from ._request import Request
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" would allow "\n"
 # cookie-octet minus "%" (kept for our own encoding): %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
@@ -247,3 +250,24 @@ class ResponseCookies:
 
     def __len__(self) -> int:
         return len(self._headers)
+
+
+def request_is_https(req: Request) -> bool:
+    """Whether the browser reached us over HTTPS: ``X-Forwarded-Proto`` (its first entry)
+    when the app has ``trust_proxy`` and the header is present, else the connection's
+    own scheme (``https``/``wss`` on a TLS listener or an ASGI ``scope["scheme"]``)."""
+    if req.trust_proxy:
+        forwarded = req.headers.get("x-forwarded-proto")
+        if forwarded:
+            return forwarded.split(",", 1)[0].strip().lower() == "https"
+    return req.scheme in ("https", "wss")
+
+
+def secure_for(req: Request | None, name: str, secure: bool | None) -> bool:
+    """The ``Secure`` flag of cookie ``name``: ``secure`` when given (``True``/``False``
+    forces it), else on for a ``__Secure-``/``__Host-`` name or an HTTPS request."""
+    if secure is not None:
+        return secure
+    if name.lower().startswith(("__secure-", "__host-")):
+        return True
+    return req is not None and request_is_https(req)

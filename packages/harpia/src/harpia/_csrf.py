@@ -1,24 +1,34 @@
-"""CSRF: synchroniser tokens bound to a session, kept in any Store.
+"""CSRF: synchroniser tokens bound to a session (kept in any Store), and signed
+double-submit tokens for visitors without a session (kept nowhere).
 
 One token per session id, under ``prefix + session_id``: ``generate`` replaces it,
 ``check`` compares in constant time and fails for an expired token or another session's,
-``delete`` drops it. The middleware checks unsafe methods and hands templates the token.
+``delete`` drops it. A visitor without a session (a login form) gets a random secret in
+an HttpOnly cookie and tokens that are an HMAC of their issue time keyed by that secret:
+checking one needs the cookie, the token and the clock, no server-side state, so no
+number of anonymous visitors can fill a store or evict anyone's token. The middleware
+checks every method but GET, HEAD, OPTIONS and TRACE (compared exactly as sent: ``post``
+is unsafe) and hands templates the token.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
 import hmac
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from harpia_store import MemoryStore, Store, StoreError
 
+from ._cookies import secure_for
 from ._errors import HTTPError
 from ._form_peek import BeyondPeek, peek_field
-from ._session import new_id, unavailable
+from ._session import new_id, unavailable, warn_memory_default
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,15 +37,45 @@ if TYPE_CHECKING:
     from ._response import Response
     from ._session import Middleware
 
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # every other method is checked
 FORM_FIELD = "_csrf"
 HEADER = "x-csrf-token"
 PEEK_LIMIT = 64 * 1024
-_ANON = re.compile(r"[A-Za-z0-9_-]{43}")
+_ANON = re.compile(r"[A-Za-z0-9_-]{43}")  # the anonymous visitor's secret (cookie)
+_ANON_TAG = b"harpia-csrf-anonymous\x00"
+_ANON_TOKEN = 64  # characters: base64url of issued ms (8 bytes) + nonce (8) + HMAC-SHA256 (32)
+_SKEW = 60  # seconds a token's issue time may lie ahead of this clock (several servers)
+
+
+def _anonymous_mac(secret: str, head: bytes) -> bytes:
+    return hmac.new(secret.encode(), _ANON_TAG + head, hashlib.sha256).digest()
+
+
+def anonymous_token(secret: str) -> str:
+    """A token for the visitor whose cookie holds ``secret``: a random nonce and the
+    issue time, signed with HMAC-SHA256 keyed by ``secret`` (a new token each call)."""
+    head = int(time.time() * 1000).to_bytes(8, "big") + secrets.token_bytes(8)
+    return base64.urlsafe_b64encode(head + _anonymous_mac(secret, head)).decode()
+
+
+def check_anonymous(secret: str, token: str, ttl: float) -> bool:
+    """``True`` when ``token`` was made for ``secret`` less than ``ttl`` seconds ago."""
+    if len(token) != _ANON_TOKEN:
+        return False
+    try:
+        raw = base64.b64decode(token, altchars=b"-_", validate=True)
+    except (ValueError, binascii.Error):  # not base64url (or not ASCII)
+        return False
+    issued, now = int.from_bytes(raw[:8], "big") / 1000, time.time()
+    if not issued - _SKEW <= now < issued + ttl:
+        return False
+    return hmac.compare_digest(raw[16:], _anonymous_mac(secret, raw[:16]))
 
 
 class CSRF:
-    """CSRF tokens in ``store`` (a ``MemoryStore`` when omitted), valid ``ttl`` seconds.
+    """CSRF tokens valid ``ttl`` seconds; those of sessions kept in ``store`` (a
+    ``MemoryStore`` when omitted: pass the sessions' ``RedisStore`` with several
+    processes), those of visitors without a session kept nowhere (a signed cookie).
 
     Raises:
         ValueError: ``ttl`` is not a positive number.
@@ -46,6 +86,7 @@ class CSRF:
     ) -> None:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
             raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        self.default_store = store is None
         self.store: Store[Any] = store if store is not None else MemoryStore()
         self.ttl = ttl
         self.prefix = prefix
@@ -105,33 +146,47 @@ class CSRF:
         *,
         cookie_name: str = "csrf_id",
         peek_limit: int = PEEK_LIMIT,
+        secure: bool | None = None,
+        same_site: Literal["Strict", "Lax", "None"] | None = "Lax",
     ) -> Middleware:
         """Check unsafe methods and give handlers and templates the token.
 
-        POST, PUT, PATCH and DELETE need the current token in the ``X-CSRF-Token``
-        header or the ``_csrf`` field of a urlencoded or multipart form, else 403. In a
-        multipart form ``_csrf`` must lie within the body's first ``peek_limit`` bytes
-        (put it before the file fields); the bytes read to find it are pushed back, so
-        ``Upload`` and ``req.form()`` still see the whole body. ``req.csrf_token``
-        is the token to put in forms: the existing one (also in
-        ``req.state["csrf_token"]``), or one made on first read and stored after the
-        handler. Tokens are bound to the session id (from ``req.session``, so the
-        session middleware runs first and a lazy session is loaded here, or
-        ``session_id(req)``); a visitor without a
-        session (a login form) is bound to a random id in cookie ``cookie_name``, set
-        only when a token is made for it.
+        Every method but GET, HEAD, OPTIONS and TRACE (compared exactly as sent, so
+        ``post`` or ``PROPFIND`` is checked too) needs a valid token in the
+        ``X-CSRF-Token`` header or the ``_csrf`` field of a urlencoded or multipart form,
+        else 403. In a multipart form ``_csrf`` must lie within the body's first
+        ``peek_limit`` bytes (put it before the file fields); the bytes read to find it
+        are pushed back, so ``Upload`` and ``req.form()`` still see the whole body.
+        ``req.csrf_token`` is the token to put in forms (also in
+        ``req.state["csrf_token"]``), made on first read.
+
+        A visitor with a session (from ``req.session``, so the session middleware runs
+        first and a lazy session is loaded here, or ``session_id(req)``) has one token
+        in the store, stable until it expires. A visitor without one (a login form) gets
+        a random secret in the HttpOnly cookie ``cookie_name`` (set only when a token is
+        made) and signed tokens that need no stored state. The cookie is ``Secure`` when
+        the request came over HTTPS (``X-Forwarded-Proto`` with ``trust_proxy``) unless
+        ``secure`` forces it on or off, and ``SameSite=same_site``.
 
         Raises:
             ValueError: ``peek_limit`` is not a positive int.
+            TypeError: ``secure`` is not a bool or None.
         """
         if isinstance(peek_limit, bool) or not isinstance(peek_limit, int) or peek_limit <= 0:
             raise ValueError(f"peek_limit must be a positive int (bytes), got {peek_limit!r}")
+        if secure is not None and not isinstance(secure, bool):
+            raise TypeError(f"secure must be a bool or None (automatic), got {secure!r}")
+        if self.default_store:
+            warn_memory_default(
+                "CSRF", self.store, "the tokens of visitors with a session", "CSRF(RedisStore(url))"
+            )
         find = session_id if session_id is not None else _session_id
 
         async def csrf_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
             failure: HTTPError | None = None
+            unsafe = req.method not in SAFE
             state = req.session_state
             if find is _session_id and state is not None and not state.loaded:
                 # a lazy session (preload=False): the token is bound to its id
@@ -140,21 +195,19 @@ class CSRF:
             try:
                 binding = find(req)
             except HTTPError as error:  # the session store is down
-                if req.method in UNSAFE:
+                if unsafe:
                     raise
                 binding, failure = None, error
+            secret: str | None = None
             if binding is None and failure is None:
-                anonymous = req.cookies.get(cookie_name)
-                binding = anonymous if anonymous and _ANON.fullmatch(anonymous) else None
-            verified = (
-                await self._verify(req, binding, peek_limit) if req.method in UNSAFE else None
-            )
-            try:
-                current = verified
-                if current is None and binding is not None:
+                cookie = req.cookies.get(cookie_name)
+                secret = cookie if cookie and _ANON.fullmatch(cookie) else None
+            current = await self._verify(req, binding, secret, peek_limit) if unsafe else None
+            if current is None and binding is not None:
+                try:
                     current = await self._current(binding)
-            except HTTPError as error:  # store down: only reading the token fails (503)
-                current, failure = None, error
+                except HTTPError as error:  # store down: only reading the token fails (503)
+                    failure = error
             pending: dict[str, str] = {}
             if current is not None:
                 req.state["csrf_token"] = current
@@ -164,31 +217,44 @@ class CSRF:
                     if failure is not None:
                         raise failure
                     if "token" not in pending:
-                        pending["binding"] = binding or new_id()
-                        pending["token"] = secrets.token_urlsafe(32)
+                        if binding is not None:
+                            pending["store"] = binding
+                            pending["token"] = secrets.token_urlsafe(32)
+                        else:
+                            key = secret or new_id()
+                            if secret is None:
+                                pending["cookie"] = key
+                            pending["token"] = anonymous_token(key)
                         req.state["csrf_token"] = pending["token"]
                     return pending["token"]
 
                 req.state["csrf_make"] = make
             await next()
-            if "token" in pending:
+            if "store" in pending:
                 try:
-                    await self._put(pending["binding"], pending["token"])
+                    await self._put(pending["store"], pending["token"])
                 except HTTPError as error:
                     from ._chain import render_error
 
                     render_error(req, res, error)
                     return
-                if binding is None:
-                    res.cookies.set(
-                        cookie_name, pending["binding"], http_only=True, same_site="Lax"
-                    )
+            if "cookie" in pending:
+                res.cookies.set(
+                    cookie_name,
+                    pending["cookie"],
+                    http_only=True,
+                    secure=secure_for(req, cookie_name, secure),
+                    same_site=same_site,
+                )
 
         return csrf_middleware
 
-    async def _verify(self, req: Request, binding: str | None, peek_limit: int) -> str:
-        """The request's token when it is ``binding``'s current one; else a 403."""
-        if binding is None:
+    async def _verify(
+        self, req: Request, binding: str | None, secret: str | None, peek_limit: int
+    ) -> str:
+        """The request's token when valid for ``binding`` (a session id) or, without a
+        session, for the anonymous ``secret``; else a 403."""
+        if binding is None and secret is None:
             raise HTTPError(403, "CSRF check failed: the request has no session")
         token = req.headers.get(HEADER)
         if token is None:
@@ -207,7 +273,11 @@ class CSRF:
                     ) from None
         if token is None:
             raise HTTPError(403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token")
-        if not await self.check(binding, token):
+        if binding is not None:
+            valid = await self.check(binding, token)
+        else:
+            valid = secret is not None and check_anonymous(secret, token, self.ttl)
+        if not valid:
             raise HTTPError(403, "CSRF token invalid or expired: reload the form")
         return token
 

@@ -12,6 +12,7 @@ becomes a 503.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -22,12 +23,14 @@ import anyio
 
 from harpia_store import MemoryStore, Store, StoreError
 
+from ._cookies import secure_for
 from ._errors import HTTPError
 
 if TYPE_CHECKING:
     from ._request import Request
     from ._response import Response
 
+logger = logging.getLogger("harpia")
 Middleware = Callable[["Request", "Response", Callable[[], Awaitable[None]]], Awaitable[None]]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -36,6 +39,27 @@ NOT_LOADED = (
     "req.session is not loaded yet: await req.session.load() first "
     "(session.middleware(preload=False) reads the store only on load())"
 )
+
+
+_WARNED: set[str] = set()  # which default in-memory stores were warned about (once each)
+
+
+def warn_memory_default(owner: str, store: Store[Any], what: str, fix: str) -> None:
+    """Log once per process that ``owner`` keeps ``what`` in its default in-process store."""
+    if owner in _WARNED:
+        return
+    _WARNED.add(owner)
+    limit = getattr(store, "limit", None)
+    logger.warning(
+        "%s() has no store: %s live in this process's memory (MemoryStore, at most %s keys, "
+        "the least recently used evicted beyond that) and are lost on restart and NOT shared "
+        "between worker processes (with --workers > 1 they work on one process only). "
+        "Pass %s when running more than one process or many users (README: Session and CSRF).",
+        owner,
+        what,
+        f"{limit:,}" if isinstance(limit, int) else "?",
+        fix,
+    )
 
 
 def new_id() -> str:
@@ -182,11 +206,14 @@ class Session:
         rolling: Restart the lifetime (store and cookie) on every request that uses the
             session through the middleware.
         prefix: Put in front of ids to form store keys.
-        secure: Default ``Secure`` flag of the cookie.
+        secure: ``Secure`` flag of the cookie: ``None`` (the default) sets it when the
+            request came over HTTPS (``X-Forwarded-Proto: https`` with ``trust_proxy``)
+            or the name starts with ``__Secure-``/``__Host-``; ``True``/``False`` force it.
         same_site: Default ``SameSite`` of the cookie.
 
     Raises:
         ValueError: ``ttl`` is not positive.
+        TypeError: ``secure`` is not a bool or None.
     """
 
     def __init__(
@@ -197,11 +224,14 @@ class Session:
         *,
         rolling: bool = False,
         prefix: str = "session:",
-        secure: bool = False,
+        secure: bool | None = None,
         same_site: Literal["Strict", "Lax", "None"] | None = "Lax",
     ) -> None:
         if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0):
             raise ValueError(f"ttl must be a positive int (seconds) or None, got {ttl!r}")
+        if secure is not None and not isinstance(secure, bool):
+            raise TypeError(f"secure must be a bool or None (automatic), got {secure!r}")
+        self.default_store = store is None
         self.store: Store[Any] = store if store is not None else MemoryStore()
         self.cookie_name = cookie_name
         self.ttl = ttl
@@ -234,7 +264,8 @@ class Session:
         path: str = "/",
         domain: str | None = None,
     ) -> None:
-        """Send the session cookie; ``max_age`` defaults to ``ttl``."""
+        """Send the session cookie; ``max_age`` defaults to ``ttl``, ``secure`` to the
+        session's (automatic: on when ``res``'s request came over HTTPS)."""
         res.cookies.set(
             self.cookie_name,
             session_id,
@@ -242,7 +273,9 @@ class Session:
             domain=domain,
             max_age=self.ttl if max_age is None else max_age,
             http_only=http_only,
-            secure=self.secure if secure is None else secure,
+            secure=secure_for(
+                res.request, self.cookie_name, self.secure if secure is None else secure
+            ),
             same_site=self.same_site if same_site is None else same_site,
         )
 
@@ -330,13 +363,17 @@ class Session:
         read: the empty mapping works at once). In both modes the session is saved only
         when changed, never while empty, and ``Set-Cookie`` is sent only when it is
         created, regenerated or deleted (and on each use with ``rolling``). Responses
-        that read the session get ``Vary: Cookie``.
+        that read the session get ``Vary: Cookie``. A ``Session()`` without a store logs
+        one warning per process here: its in-process ``MemoryStore`` is bounded and not
+        shared between workers.
 
         Raises:
             TypeError: ``preload`` is not a bool.
         """
         if not isinstance(preload, bool):
             raise TypeError(f"preload must be a bool, got {preload!r}")
+        if self.default_store:
+            warn_memory_default("Session", self.store, "sessions", "Session(RedisStore(url))")
 
         async def session_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]

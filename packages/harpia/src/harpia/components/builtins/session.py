@@ -1,8 +1,9 @@
 """The ``session`` built-in: ``harpia.Session`` and its middleware (``req.session``).
 
-Options: ``store`` (``"memory"``, the default, or a ``redis://`` URL), ``cookie_name``,
-``ttl`` (seconds, or false), ``rolling``, ``prefix``, ``secure``, ``same_site``
-(``"Strict"``, ``"Lax"``, ``"None"`` or false). The ``Session`` is in
+Options: ``store`` (``"memory"`` or a ``redis://`` URL; omitted: ``Session``'s own
+in-process default, which logs a warning), ``cookie_name``, ``ttl`` (seconds, or false),
+``rolling``, ``prefix``, ``secure`` (omitted: ``Secure`` when the request is HTTPS),
+``same_site`` (``"Strict"``, ``"Lax"``, ``"None"`` or false). The ``Session`` is in
 ``app.state["session"]`` (for ``session.regenerate(req, res)`` and friends); a Redis store
 is closed when the app stops. Changing options needs a restart.
 """
@@ -38,7 +39,8 @@ def validate_options(options: dict[str, Any]) -> None:
 def make_session(options: dict[str, Any]) -> Session:
     """The ``Session`` the (checked) options describe."""
     values = check_options({k: v for k, v in options.items() if k != "package"}, SCHEMA)
-    store = make_store(values.pop("store", None))
+    named = values.pop("store", None)
+    store = None if named is None else make_store(named)  # None: the default (warned about)
     if values.get("same_site") is False:
         values["same_site"] = None
     try:
