@@ -60,15 +60,16 @@ def keys_per_day(max_visitors_keys: int) -> int:
 def check_memory_limit(store: object, max_visitors_keys: int) -> None:
     """Warn when a ``MemoryStore`` is too small for one full day of telemetry.
 
-    Such a store evicts its oldest keys — the day's counters among them — once the day has
-    enough visitors, and the counts silently shrink.
+    Such a store evicts its least recently used keys — visitor keys and, on a busy day, the
+    day's own counters among them — once the day has enough visitors, and the counts
+    silently shrink.
     """
     needed = keys_per_day(max_visitors_keys)
     if isinstance(store, MemoryStore) and store.limit < needed:
         logger.warning(
             "telemetry: MemoryStore(limit=%d) can hold less than one day of telemetry "
-            "(up to %d keys with max_visitors_keys=%d); its oldest keys will be evicted "
-            "when the day is busy. Use MemoryStore(limit=%d) or more, or leave store=None.",
+            "(up to %d keys with max_visitors_keys=%d); its least recently used keys will be "
+            "evicted when the day is busy. Use MemoryStore(limit=%d) or more, or leave store=None.",
             store.limit,
             needed,
             max_visitors_keys,
@@ -79,7 +80,8 @@ def check_memory_limit(store: object, max_visitors_keys: int) -> None:
 def default_store(max_visitors_keys: int, retention_days: int | None) -> MemoryStore:
     """A ``MemoryStore`` sized for ``retention_days`` (default 3) full days of telemetry.
 
-    When full, the store evicts its oldest keys first: those of the oldest day.
+    When full, the store evicts its least recently used keys first: those of the oldest
+    day, which nothing touches any more.
     """
     days = retention_days or DEFAULT_MEMORY_DAYS
     return MemoryStore(limit=keys_per_day(max_visitors_keys) * days)
