@@ -1,0 +1,57 @@
+"""What every multipart reader shares: the boundary, and skipping a preamble.
+
+RFC 2046 §5.1.1 allows text before the first boundary (a *preamble*, to be ignored);
+python-multipart only skips blank lines there. ``Preamble`` drops whatever comes before
+the first delimiter line so that the parser sees the body from it on. It keeps at most a
+delimiter's length of bytes while it looks, whatever the size of the preamble.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from python_multipart.multipart import parse_options_header
+
+from ._errors import HTTPError
+
+if TYPE_CHECKING:
+    from ._request import Request
+
+
+def boundary_of(req: Request) -> bytes:
+    """The boundary of a multipart request.
+
+    Raises:
+        HTTPError: 400 when the Content-Type has none.
+    """
+    _, params = parse_options_header(req.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise HTTPError(400, "multipart body without a boundary")
+    return boundary
+
+
+class Preamble:
+    """Feed it the body's chunks; it returns what the parser should get.
+
+    Until the first delimiter (``--boundary`` at the very start of the body or after a
+    CRLF) it returns ``b""``; from then on, everything, the delimiter first.
+    """
+
+    __slots__ = ("_delimiter", "_tail", "done")
+
+    def __init__(self, boundary: bytes) -> None:
+        self._delimiter = b"\r\n--" + boundary
+        self._tail = b"\r\n"  # the body's start counts as a line start
+        self.done = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self.done:
+            return chunk
+        data = self._tail + chunk
+        at = data.find(self._delimiter)
+        if at >= 0:
+            self.done = True
+            return data[at + 2 :]  # from the "--": what the parser expects first
+        self._tail = data[-(len(self._delimiter) - 1) :]
+        return b""
