@@ -107,7 +107,7 @@ def test_every_control_character_is_refused_by_every_setter(char: str) -> None:
         lambda: Response(headers={"X-Ctl": value}),
         lambda: Response().send("x", content_type=value),
     ):
-        with pytest.raises(ValueError, match="header '(X-Ctl|content-type)': value must not"):
+        with pytest.raises(ValueError, match=r"header '(X-Ctl|content-type)': value must not"):
             setter()
 
 

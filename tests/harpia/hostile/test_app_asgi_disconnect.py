@@ -49,6 +49,7 @@ async def server(kind: str) -> AsyncIterator[int]:
             yield port
     else:
         async with running(make_app(), kind) as native:
+            assert native.port is not None
             yield native.port
 
 
@@ -90,6 +91,7 @@ async def test_a_body_cut_by_a_disconnect_is_never_seen_whole(kind: str, framing
         assert seen == ["disconnected"]
         status, body = await call(
             port,
-            b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+            b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+            b"connection: close\r\n\r\nhello",
         )
         assert (status, json.loads(body)) == (200, {"size": 5})

@@ -1,14 +1,18 @@
-"""D3: an urlencoded flood to an unknown path is answered without reading or parsing it.
+"""D3: form floods are refused before they cost CPU or memory.
 
-``POST /does-not-exist`` with 16.8 MB of ``a0=b&a1=b&…``: the 404 comes at once, a
-concurrent ``GET /hello`` is answered within a second, and the server's peak RSS barely
-moves. The server runs in its own process (``VmHWM`` measures it alone), on each driver.
+``POST /does-not-exist`` with 16.8 MB of ``a0=b&a1=b&…``: the 404 comes at once, without
+reading the body; the same flood to a route that reads the form, to a route with a PUT
+for method override, chunked or as 200,000 tiny multipart fields: a 413 from
+``max_form_size`` / ``max_form_fields``. Each time a concurrent ``GET /hello`` is answered
+within a second and the server's peak RSS barely moves. The server runs in its own process
+(``VmHWM`` measures it alone), on each driver.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 
@@ -21,8 +25,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 SERVER = """
-import sys
-from harpia import harpia
+import sys, tempfile
+from harpia import Upload, harpia
 
 app = harpia()
 
@@ -33,6 +37,13 @@ def hello(req, res):
 @app.post("/form")
 async def form(req, res):
     return {"fields": len(await req.form())}
+
+@app.put("/form")
+async def put_form(req, res):
+    return {"fields": len(await req.form())}
+
+upload = Upload(path=tempfile.mkdtemp())
+app.post("/upload", upload.single, lambda req, res: {"file": str(req.file)})
 
 app.listen(port=0, hostname="127.0.0.1", driver=sys.argv[1],
            on_listen=lambda info: print(info.port, flush=True))
@@ -71,23 +82,51 @@ async def get_hello(port: int) -> float:
     return time.monotonic() - start
 
 
+def multipart_flood(count: int) -> bytes:
+    part = b'--B\r\ncontent-disposition: form-data; name="a%d"\r\n\r\nb\r\n'
+    return b"".join(part % i for i in range(count)) + b"--B--\r\n"
+
+
+URLENCODED = b"application/x-www-form-urlencoded"
+CASES = {
+    # name: (path, content type, chunked, expected status)
+    "unknown-path": (b"/does-not-exist", URLENCODED, False, 404),
+    "form-route": (b"/form", URLENCODED, False, 413),
+    "form-route-chunked": (b"/form", URLENCODED, True, 413),
+    "override-to-put": (b"/form", URLENCODED, False, 413),  # _method=PUT first, then the flood
+    "multipart-200k-fields": (b"/form", b"multipart/form-data; boundary=B", False, 413),
+    "upload-200k-fields": (b"/upload", b"multipart/form-data; boundary=B", False, 413),
+}
+
+
+def request_bytes(case: str) -> bytes:
+    path, kind, chunked, _ = CASES[case]
+    body = multipart_flood(200_000) if kind.startswith(b"multipart") else flood(BODY_SIZE)
+    if case == "override-to-put":
+        body = b"_method=PUT&" + body[12:]
+    head = b"POST %s HTTP/1.1\r\nhost: x\r\ncontent-type: %s\r\n" % (path, kind)
+    if not chunked:
+        return head + b"content-length: %d\r\n\r\n" % len(body) + body
+    step = 256 * 1024
+    chunks = [body[i : i + step] for i in range(0, len(body), step)]
+    framed = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+    return head + b"transfer-encoding: chunked\r\n\r\n" + framed + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("driver", ["asyncio", "anyio"])
-async def test_a_form_flood_to_an_unknown_path_is_not_parsed(driver: str) -> None:
-    body = flood(BODY_SIZE)
+async def test_a_form_flood_is_refused_cheaply(driver: str, case: str) -> None:
+    data = request_bytes(case)
     async with asyncio.timeout(60), script_server(SERVER, driver) as (pid, port):
         await get_hello(port)  # warm every path
         baseline = proc_field(pid, "status", "VmHWM")
+        cpu = proc_cpu(pid)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         start = time.monotonic()
-        head = (
-            b"POST /does-not-exist HTTP/1.1\r\nhost: x\r\n"
-            b"content-type: application/x-www-form-urlencoded\r\n"
-            b"content-length: %d\r\n\r\n" % len(body)
-        )
 
         async def send() -> None:
             with contextlib.suppress(ConnectionError):
-                writer.write(head + body)
+                writer.write(data)
                 await writer.drain()
 
         async def probe(done: asyncio.Event) -> float:
@@ -108,19 +147,26 @@ async def test_a_form_flood_to_an_unknown_path_is_not_parsed(driver: str) -> Non
             answered = time.monotonic() - start
             answered_event.set()
             await asyncio.wait_for(sender, STEP)  # all sent, or the server closed
-            sent = time.monotonic() - start
             latency = await asyncio.wait_for(prober, STEP)
         finally:
             sender.cancel()
             prober.cancel()
             writer.close()
-        peak = proc_field(pid, "status", "VmHWM")
-        growth = peak - baseline
+        used = proc_cpu(pid) - cpu
+        growth = proc_field(pid, "status", "VmHWM") - baseline
         print(
-            f"\n{driver}: 404 after {answered:.3f} s, body sent/refused after {sent:.3f} s, "
-            f"slowest concurrent GET {latency:.3f} s, peak RSS +{growth} kB"
+            f"\n{driver} {case}: {status_line[9:12].decode()} after {answered:.3f} s, "
+            f"server CPU {used:.2f} s, slowest concurrent GET {latency:.3f} s, "
+            f"peak RSS +{growth} kB"
         )
-        assert status_line.startswith(b"HTTP/1.1 404"), status_line
+        assert status_line.startswith(b"HTTP/1.1 %d" % CASES[case][3]), status_line
         assert answered < 2.0
         assert latency < 1.0
         assert growth < LIMIT_KB, f"peak RSS grew by {growth} kB"
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (``/proc/PID/stat``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

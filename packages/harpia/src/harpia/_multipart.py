@@ -34,8 +34,9 @@ def boundary_of(req: Request) -> bytes:
 class Preamble:
     """Feed it the body's chunks; it returns what the parser should get.
 
-    Until the first delimiter (``--boundary`` at the very start of the body or after a
-    CRLF) it returns ``b""``; from then on, everything, the delimiter first.
+    Until the first delimiter line (``--boundary`` at the very start of the body or after
+    a CRLF, followed by CRLF, ``--`` or blanks) it returns ``b""``; from then on,
+    everything, the delimiter first.
     """
 
     __slots__ = ("_delimiter", "_tail", "done")
@@ -49,9 +50,17 @@ class Preamble:
         if self.done:
             return chunk
         data = self._tail + chunk
-        at = data.find(self._delimiter)
-        if at >= 0:
-            self.done = True
-            return data[at + 2 :]  # from the "--": what the parser expects first
-        self._tail = data[-(len(self._delimiter) - 1) :]
+        delimiter = self._delimiter
+        start = 0
+        while (at := data.find(delimiter, start)) >= 0:
+            end = at + len(delimiter)
+            after = data[end : end + 2]
+            if len(after) < 2:  # cannot tell yet: wait for the next chunk
+                self._tail = data[at:]
+                return b""
+            if after in (b"\r\n", b"--") or after[:1] in (b" ", b"\t"):
+                self.done = True
+                return data[at + 2 :]  # from the "--": what the parser expects first
+            start = at + 1  # "--boundary" followed by more text: not a delimiter line
+        self._tail = data[-(len(delimiter) - 1) :]
         return b""
