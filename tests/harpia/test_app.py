@@ -479,3 +479,9 @@ async def test_methods_are_case_sensitive(method: str) -> None:
     res = await app.handle(Request(method, "/any"))
     assert (res.status_code, res.body) == (200, method.encode())
     assert seen[-3:] == [method] * 3
+
+
+async def test_override_of_an_empty_body_leaves_it_readable() -> None:
+    app, _ = override_app()
+    res = await TestClient(app).post("/both").send(b"", "application/x-www-form-urlencoded")
+    assert res.json() == {"m": "POST", "size": 0}

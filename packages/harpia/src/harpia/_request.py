@@ -284,7 +284,12 @@ class Request:
         Raises:
             ValueError: more bytes than were read so far.
         """
-        if not data or self._body is not None:
+        if self._body is not None:
+            return
+        if not data:
+            if self._received == ~0:  # an empty body read to its end: readable again
+                self._received = 0
+                self._receive = _Unread(b"", self._receive, True)
             return
         received = self._received
         ended = received < 0
