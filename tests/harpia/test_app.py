@@ -485,3 +485,22 @@ async def test_override_of_an_empty_body_leaves_it_readable() -> None:
     app, _ = override_app()
     res = await TestClient(app).post("/both").send(b"", "application/x-www-form-urlencoded")
     assert res.json() == {"m": "POST", "size": 0}
+
+
+async def test_override_applies_the_limit_of_the_route_it_picks() -> None:
+    app = Harpia(max_request_body_size=100)
+
+    async def size(req: Request, res: Response) -> dict[str, Any]:
+        return {"m": req.method, "size": len(await req.body())}
+
+    app.post("/big", size)
+    app.put("/big", size, max_body_size=200_000)
+    client = TestClient(app)
+    form = "application/x-www-form-urlencoded"
+    body = b"_method=PUT&x=" + b"y" * 150_000
+    assert (await client.post("/big").send(body, form)).json() == {"m": "PUT", "size": len(body)}
+    chunked = [body[:70_000], body[70_000:]]
+    assert (await client.post("/big").send(chunked, form)).json()["size"] == len(body)
+    assert (await client.post("/big").send(b"x=" + b"y" * 200, form)).status == 413  # POST's
+    too_big = [body, b"z" * 60_000]
+    assert (await client.post("/big").send(too_big, form)).status == 413  # PUT's, streamed

@@ -401,7 +401,7 @@ class Harpia(RouteRegistry):
         candidates = [method for method in _OVERRIDABLE if self._routable(method, raw_path)]
         if not candidates:
             return "POST"
-        request.body_limit = self.max_request_body_size
+        request.body_limit = None  # the peek is bounded; the route's limit applies after
         value = await peek_urlencoded(request, "_method", OVERRIDE_PEEK)
         wanted = value.strip().upper() if value is not None else ""
         if wanted in candidates:
