@@ -374,3 +374,133 @@ async def test_override_body_is_still_readable_by_the_handler() -> None:
 
     res = await TestClient(app).post("/form").form_data({"_method": "PUT", "name": "x"})
     assert res.json() == {"_method": "PUT", "name": "x"}
+
+
+def override_app(**options: Any) -> tuple[Harpia, list[str]]:
+    """POST and PUT on /both, POST only on /post-only; every body read is recorded."""
+    app = Harpia(**options)
+    reads: list[str] = []
+
+    async def handler(req: Request, res: Response) -> dict[str, Any]:
+        body = await req.body()
+        reads.append(req.path)
+        return {"m": req.method, "size": len(body)}
+
+    app.post("/both", handler)
+    app.put("/both", handler)
+    app.post("/post-only", handler)
+    return app, reads
+
+
+async def test_override_is_taken_only_when_a_route_for_it_exists() -> None:
+    app, _ = override_app()
+    client = TestClient(app)
+    res = await client.post("/post-only").form_data({"_method": "PUT"})
+    assert res.json()["m"] == "POST"  # no PUT route: the POST route answers, not a 405
+    res = await client.post("/post-only").set("X-HTTP-Method-Override", "DELETE")
+    assert res.json()["m"] == "POST"
+    res = await client.post("/both").form_data({"_method": "put"})
+    assert res.json()["m"] == "PUT"
+    res = await client.post("/both").form_data({"_method": "DELETE"})
+    assert res.json()["m"] == "POST"  # DELETE has no route at /both
+    res = await client.post("/both").set("X-HTTP-Method-Override", " put ")
+    assert res.json()["m"] == "PUT"
+
+
+async def test_an_unknown_path_is_answered_without_reading_the_body() -> None:
+    app, reads = override_app()
+    seen: list[int] = []
+
+    async def counting() -> Any:
+        for _ in range(3):
+            seen.append(1)
+            yield b"_method=PUT&" + b"a=b&" * 1000
+
+    res = (
+        await TestClient(app).post("/nowhere").send(counting(), "application/x-www-form-urlencoded")
+    )
+    assert res.status == 404
+    assert reads == []
+    assert seen == []  # not one chunk was asked for
+
+
+async def test_override_peeks_only_at_the_start_of_the_body() -> None:
+    app, _ = override_app()
+    client = TestClient(app)
+    form = "application/x-www-form-urlencoded"
+    early = b"%5Fmethod=PUT&" + b"x" * 200_000
+    res = await client.post("/both").send([early[:7], early[7:]], form)
+    assert res.json() == {"m": "PUT", "size": len(early)}  # the body is whole for the route
+    late = b"x=" + b"y" * 70_000 + b"&_method=PUT"
+    res = await client.post("/both").send(late, form)
+    assert res.json() == {"m": "POST", "size": len(late)}  # beyond the first 64 KiB
+    cut = b"a=1&_method=PU"  # complete body: the last field is whole
+    res = await client.post("/both").send(cut, form)
+    assert res.json()["m"] == "POST"
+    res = await client.post("/both").send(b"a=1&_method=PUT", form)
+    assert res.json()["m"] == "PUT"
+
+
+async def test_method_override_can_be_switched_off() -> None:
+    app, _ = override_app(method_override=False)
+    client = TestClient(app)
+    res = await client.post("/both").form_data({"_method": "PUT"})
+    assert res.json()["m"] == "POST"
+    res = await client.post("/both").set("X-HTTP-Method-Override", "PUT")
+    assert res.json()["m"] == "POST"
+    assert Harpia().method_override is True
+
+
+@pytest.mark.parametrize("option", ["max_form_fields", "max_form_size"])
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "10"])
+def test_form_limits_are_checked(option: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=option):
+        Harpia(**{option: value})
+
+
+@pytest.mark.parametrize("method", ["post", "Post", "get", "head", "FOO"])
+async def test_methods_are_case_sensitive(method: str) -> None:
+    app = hp.harpia()
+    seen: list[str] = []
+
+    async def record(req: Request, res: Response, next: Next) -> None:
+        seen.append(req.method)  # middlewares see the method exactly as sent
+        await next()
+
+    app.use(record)
+    app.get("/hello", lambda req, res: "get")
+    app.post("/hello", lambda req, res: "post")
+    app.all("/any", lambda req, res: req.method)
+    res = await app.handle(Request(method, "/hello"))  # the test client upper-cases
+    assert res.status_code == 405
+    assert res.headers.get("allow") == "GET, HEAD, POST"
+    res = await app.handle(Request(method, "/nowhere"))
+    assert res.status_code == 404
+    res = await app.handle(Request(method, "/any"))
+    assert (res.status_code, res.body) == (200, method.encode())
+    assert seen[-3:] == [method] * 3
+
+
+async def test_override_of_an_empty_body_leaves_it_readable() -> None:
+    app, _ = override_app()
+    res = await TestClient(app).post("/both").send(b"", "application/x-www-form-urlencoded")
+    assert res.json() == {"m": "POST", "size": 0}
+
+
+async def test_override_applies_the_limit_of_the_route_it_picks() -> None:
+    app = Harpia(max_request_body_size=100)
+
+    async def size(req: Request, res: Response) -> dict[str, Any]:
+        return {"m": req.method, "size": len(await req.body())}
+
+    app.post("/big", size)
+    app.put("/big", size, max_body_size=200_000)
+    client = TestClient(app)
+    form = "application/x-www-form-urlencoded"
+    body = b"_method=PUT&x=" + b"y" * 150_000
+    assert (await client.post("/big").send(body, form)).json() == {"m": "PUT", "size": len(body)}
+    chunked = [body[:70_000], body[70_000:]]
+    assert (await client.post("/big").send(chunked, form)).json()["size"] == len(body)
+    assert (await client.post("/big").send(b"x=" + b"y" * 200, form)).status == 413  # POST's
+    too_big = [body, b"z" * 60_000]
+    assert (await client.post("/big").send(too_big, form)).status == 413  # PUT's, streamed

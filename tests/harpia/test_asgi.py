@@ -92,3 +92,48 @@ async def test_http_scope_with_a_chunked_body_and_a_streamed_answer() -> None:
     assert (b"content-type", b"text/plain") in sent[0]["headers"]
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"a b:1:hello"
     assert sent[-1] == {"type": "http.response.body", "body": b""}
+
+
+async def test_a_disconnect_while_reading_the_body_raises_client_disconnected() -> None:
+    from harpia import ClientDisconnected
+
+    app = harpia()
+    seen: list[object] = []
+
+    @app.post("/echo")
+    async def echo(req: Request, res: Response) -> str:
+        try:
+            body = await req.body()
+        except ClientDisconnected:
+            seen.append("disconnected")
+            try:
+                await req.body()  # again: still no truncated body
+            except ClientDisconnected:
+                seen.append("again")
+            raise
+        seen.append(len(body))
+        return "ok"
+
+    inbox: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"x" * 500, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/echo",
+        "raw_path": b"/echo",
+        "query_string": b"",
+        "headers": [(b"content-length", b"1000")],
+    }
+    await app(scope, receive, send)
+    assert seen == ["disconnected", "again"]
+    assert sent[0]["status"] == 400

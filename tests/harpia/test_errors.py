@@ -249,3 +249,52 @@ async def test_outer_middleware_can_replace_an_error_response() -> None:
     app.get("/boom", boom)
     res = await TestClient(app).get("/boom")
     assert (res.status, res.text()) == (503, "try later")
+
+
+@pytest.mark.parametrize(
+    "headers", [{"X-Bad": "a\r\nInjected: 1"}, {"X-Bad": "\x01"}, {"bad name": "v"}, {"X": 1}]
+)
+@pytest.mark.parametrize("with_middleware", [False, True])
+async def test_an_http_error_with_an_unsendable_header_is_a_logged_500(
+    headers: dict[str, object], with_middleware: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = hp.harpia()
+    after: list[int] = []
+
+    async def outer(req: Request, res: Response, next: Next) -> None:
+        await next()
+        after.append(res.status_code)
+
+    if with_middleware:
+        app.use(outer)
+
+    def refuse(req: Request, res: Response) -> None:
+        raise HTTPError(401, headers=headers)  # type: ignore[arg-type]
+
+    app.get("/x", refuse)
+    with caplog.at_level(logging.ERROR, logger="harpia"):
+        res = await app.handle(Request("GET", "/x"))  # documented never to raise
+    assert res.status_code == 500
+    assert res.body == b'{"error":"Internal Server Error","status":500}'
+    assert "injected" not in {name.lower() for name, _ in res.headers}
+    assert isinstance(res.error, HTTPError)
+    assert res.error.status == 401
+    assert any("cannot be sent" in r.getMessage() for r in caplog.records if r.name == "harpia")
+    assert after == ([500] if with_middleware else [])
+
+
+async def test_an_error_that_cannot_be_rendered_still_answers_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = hp.harpia()
+
+    def broken(req: Request, res: Response) -> None:
+        error = HTTPError(400)
+        error.status = 99  # altered into nonsense after construction
+        raise error
+
+    app.get("/x", broken)
+    with caplog.at_level(logging.ERROR, logger="harpia"):
+        res = await app.handle(Request("GET", "/x"))
+    assert (res.status_code, res.sent) == (500, True)
+    assert res.body == b'{"error":"Internal Server Error","status":500}'

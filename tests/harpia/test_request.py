@@ -400,3 +400,126 @@ async def test_unread_keeps_the_body_limit() -> None:
     with pytest.raises(hp.HTTPError) as caught:
         await req.body()
     assert caught.value.status == 413
+
+
+def form_app(**options: Any) -> hp.Harpia:
+    app = hp.Harpia(**options)
+
+    @app.post("/form")
+    async def read(req: Request, res: Response) -> Any:
+        return {"fields": len((await req.form()).multi_items())}
+
+    @app.post("/small")
+    async def small(req: Request, res: Response) -> Any:
+        return {"fields": len((await req.form(max_fields=3, max_size=20)).multi_items())}
+
+    return app
+
+
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def fields(count: int) -> bytes:
+    return b"&".join(b"f%d=v" % i for i in range(count))
+
+
+async def test_urlencoded_forms_are_capped_by_field_count() -> None:
+    client = TestClient(form_app(max_form_fields=10))
+    ok = await client.post("/form").send(fields(10), URLENCODED)
+    assert ok.json() == {"fields": 10}
+    res = await client.post("/form").send(fields(11), URLENCODED)
+    assert res.status == 413
+    assert res.json()["error"] == "form has more than 10 fields (max_form_fields)"
+    default = await TestClient(form_app()).post("/form").send(fields(1001), URLENCODED)
+    assert default.status == 413  # 1000 by default
+
+
+async def test_urlencoded_forms_are_capped_by_size_declared_or_streamed() -> None:
+    client = TestClient(form_app(max_form_size=100))
+    body = b"a=" + b"x" * 98
+    assert (await client.post("/form").send(body, URLENCODED)).json() == {"fields": 1}
+    res = await client.post("/form").send(body + b"x", URLENCODED)  # Content-Length: 101
+    assert res.status == 413
+    assert res.json()["error"] == "form larger than 100 bytes (max_form_size)"
+    res = await client.post("/form").send([b"a=" + b"x" * 60, b"x" * 60], URLENCODED)  # chunked
+    assert res.status == 413
+    default = await TestClient(form_app()).post("/form").send(b"a=" + b"x" * 2**20, URLENCODED)
+    assert default.status == 413  # 1 MiB by default
+
+
+async def test_form_limits_per_call() -> None:
+    client = TestClient(form_app())
+    assert (await client.post("/small").send(b"a=1&b=2&c=3", URLENCODED)).status == 200
+    assert (await client.post("/small").send(b"a=1&b=2&c=3&d=4", URLENCODED)).status == 413
+    assert (await client.post("/small").send(b"a=" + b"x" * 19, URLENCODED)).status == 413
+
+
+async def test_form_limit_arguments_are_checked() -> None:
+    app = hp.harpia()
+
+    @app.post("/f")
+    async def read(req: Request, res: Response) -> Any:
+        with pytest.raises(ValueError, match="max_fields must be a positive int"):
+            await req.form(max_fields=0)
+        with pytest.raises(ValueError, match="max_size must be a positive int"):
+            await req.form(max_size=-1)
+        return "ok"
+
+    assert (await TestClient(app).post("/f").send(b"a=1", URLENCODED)).status == 200
+
+
+def multipart(parts: list[tuple[str, bytes]], preamble: bytes = b"") -> bytes:
+    body = preamble
+    for name, value in parts:
+        body += b'--B\r\ncontent-disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (
+            name.encode(),
+            value,
+        )
+    return body + b"--B--\r\n"
+
+
+MULTIPART = "multipart/form-data; boundary=B"
+
+
+async def test_multipart_forms_are_capped_by_part_count_and_field_bytes() -> None:
+    client = TestClient(form_app(max_form_fields=5, max_form_size=100))
+    five = multipart([(f"f{i}", b"v") for i in range(5)])
+    assert (await client.post("/form").send(five, MULTIPART)).json() == {"fields": 5}
+    six = multipart([(f"f{i}", b"v") for i in range(6)])
+    res = await client.post("/form").send(six, MULTIPART)
+    assert res.status == 413
+    assert res.json()["error"] == "form has more than 5 fields (max_form_fields)"
+    big = multipart([("a", b"x" * 60), ("b", b"y" * 60)])
+    res = await client.post("/form").send(big, MULTIPART)
+    assert (res.status, res.json()["error"]) == (413, "form larger than 100 bytes (max_form_size)")
+
+
+async def test_a_multipart_preamble_is_ignored() -> None:
+    client = TestClient(form_app())
+    for preamble in (b"This is a preamble.\r\n", b"\r\n", b"--Bnot-the-boundary\r\nx\r\n" * 3):
+        body = multipart([("a", b"1"), ("b", b"2")], preamble)
+        res = await client.post("/form").send([body[:5], body[5:9], body[9:]], MULTIPART)
+        assert res.json() == {"fields": 2}, preamble
+    res = await client.post("/form").send(b"only a preamble, no boundary", MULTIPART)
+    assert res.status == 400
+
+
+@pytest.mark.parametrize(
+    "preamble", [b"", b"\r\n", b"text\r\n", b"--Bx\r\n--B-\r\n", b"a\r\n--B", b"\r\n--B \r\n"]
+)
+def test_preamble_skipping_at_every_split(preamble: bytes) -> None:
+    from harpia._multipart import Preamble
+
+    rest = b'--B\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--B--\r\n'
+    if preamble.endswith(b"--B"):  # "--B" then CRLF: the delimiter starts in the preamble
+        expected = b"--B" + rest[3:]
+        body = preamble + rest[3:]
+    elif preamble.endswith(b"--B \r\n"):
+        expected, body = preamble[2:] + rest, preamble + rest
+    else:
+        expected, body = rest, preamble + rest
+    for cut in range(len(body) + 1):
+        for second in (cut, min(cut + 3, len(body))):
+            skipper = Preamble(b"B")
+            out = b"".join(skipper.feed(p) for p in (body[:cut], body[cut:second], body[second:]))
+            assert out == expected, (cut, second)

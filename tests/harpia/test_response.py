@@ -81,13 +81,37 @@ def test_header_names_must_be_tokens(name: str) -> None:
         Response().header(name, "v")
 
 
-@pytest.mark.parametrize("value", [" leading", "trailing ", "form\x0cfeed", "v\x0bt", "日本"])
-def test_header_values_must_be_valid_field_values(value: str) -> None:
-    with pytest.raises(ValueError, match="header value must be latin-1 text"):
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (" leading", "must not start or end with a space or tab"),
+        ("trailing ", "must not start or end with a space or tab"),
+        ("form\x0cfeed", "must not contain control characters"),
+        ("v\x0bt", "must not contain control characters"),
+        ("日本", "must be latin-1 text"),
+    ],
+)
+def test_header_values_must_be_valid_field_values(value: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=f"header 'x-bad': value {problem}"):
         Response().header("x-bad", value)
 
 
-@pytest.mark.parametrize("value", ["", "a b\tc", "café", "x=1; y=2", "\x01odd but legal"])
+@pytest.mark.parametrize("char", [*(chr(c) for c in range(0x20) if c != 0x09), "\x7f"])
+def test_every_control_character_is_refused_by_every_setter(char: str) -> None:
+    value = f"a{char}b"
+    for setter in (
+        lambda: Response().header("X-Ctl", value),
+        lambda: Response().headers.set("X-Ctl", value),
+        lambda: Response().headers.add("X-Ctl", value),
+        lambda: Response().headers.setdefault("X-Ctl", value),
+        lambda: Response(headers={"X-Ctl": value}),
+        lambda: Response().send("x", content_type=value),
+    ):
+        with pytest.raises(ValueError, match=r"header '(X-Ctl|content-type)': value must not"):
+            setter()
+
+
+@pytest.mark.parametrize("value", ["", "a b\tc", "café", "x=1; y=2", "obs-text \x80\xff"])
 async def test_valid_header_values_reach_the_client(value: str) -> None:
     res = await fetch(lambda req, res: res.header("x-v", value).text("ok"))
     assert res.headers["x-v"] == value
@@ -153,9 +177,27 @@ def test_redirect_rejects_non_redirect_status(status: int) -> None:
         Response().redirect("/", status)
 
 
-def test_redirect_rejects_header_injection() -> None:
-    with pytest.raises(ValueError):
-        Response().redirect("/x\r\nSet-Cookie: evil=1")
+@pytest.mark.parametrize("url", ["/x\r\nSet-Cookie: evil=1", "/a\x00", "/a\x01b", "/a\x7f"])
+def test_redirect_rejects_header_injection_and_control_characters(url: str) -> None:
+    with pytest.raises(ValueError, match="redirect URL must not contain control characters"):
+        Response().redirect(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/日本", "/%E6%97%A5%E6%9C%AC"),
+        ("/a%2Fb?next=%2F&x=[1]#top", "/a%2Fb?next=%2F&x=[1]#top"),  # escapes, reserved kept
+        ("/q?text=a b&p=100%", "/q?text=a%20b&p=100%25"),  # a stray % is escaped
+        ("https://日本.example/パス", "https://xn--wgv71a.example/%E3%83%91%E3%82%B9"),
+        ("/é?x=ü", "/%C3%A9?x=%C3%BC"),
+    ],
+)
+async def test_redirect_percent_encodes_what_a_location_cannot_carry(
+    url: str, location: str
+) -> None:
+    res = await fetch(lambda req, res: res.redirect(url))
+    assert (res.status, res.headers["location"]) == (302, location)
 
 
 async def test_stream_is_collected_by_the_client() -> None:

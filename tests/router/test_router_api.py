@@ -120,12 +120,22 @@ def test_star_method_is_all() -> None:
     assert router.match("DELETE", "/x") is not None
 
 
-def test_methods_are_upper_cased_at_registration_and_lookup() -> None:
+def test_methods_are_upper_cased_at_registration_and_compared_exactly_at_lookup() -> None:
     router = Router()
     assert router.add("get", "/x", show).method == "GET"
     assert router.add("m-search", "/y", show).method == "M-SEARCH"
-    assert router.match("get", "/x") is not None
-    assert router.match("Get", "/x") is not None
+    router.get("/users/:id", show)
+    router.all("/any", show)
+    assert router.match("GET", "/x") is not None
+    assert router.match("M-SEARCH", "/y") is not None
+    # RFC 9110 §9.1: methods are case-sensitive; "get" is not GET (static and trie paths)
+    for method in ("get", "Get", "gET"):
+        assert router.match(method, "/x") is None
+        assert router.match(method, "/x/") is None
+        assert router.match(method, "/users/7") is None
+    assert router.match("m-search", "/y") is None
+    assert router.allowed_methods("/x") == {"GET"}
+    assert router.match("post", "/any") is not None  # an all route answers any method
 
 
 @pytest.mark.parametrize("method", ["", "GE T", "GET\r\n", "GET/1", "(GET)", "ÉTÉ", "\x00"])

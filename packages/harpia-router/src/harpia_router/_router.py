@@ -72,7 +72,8 @@ class Router:
         """Register handlers for a method and a path (under the router's prefix).
 
         Args:
-            method: An HTTP method, in any case (it is upper-cased), or ``"*"`` for any.
+            method: An HTTP method, in any case (it is upper-cased: ``"get"`` registers
+                GET), or ``"*"`` for any.
             path: The pattern, relative to the prefix; ``""`` is the prefix itself.
             *handlers: One or more callables, kept in order and returned by `match`.
 
@@ -170,7 +171,9 @@ class Router:
         """Find the route for a request.
 
         Args:
-            method: The request method; it is upper-cased.
+            method: The request method, compared exactly: methods are case-sensitive
+                (RFC 9110 §9.1), so ``"get"`` is not ``GET`` (only an ``all`` route
+                answers it).
             path: The raw request path, still percent-encoded and without the query
                 string. ``"%2F"`` inside a segment is not a separator.
 
@@ -179,7 +182,7 @@ class Router:
             or None. Never raises for any string.
         """
         # Fast path: a request for a static route, spelled as registered (raw path already
-        # canonical, no slash to fold, upper-case method) is one dict access away.
+        # canonical, no slash to fold) is one dict access away.
         static = self._static
         methods = static.get(path)
         if methods is not None:
@@ -192,7 +195,6 @@ class Router:
         if normal != path:
             path = normal
             methods = static.get(path)
-        method = method.upper()
         if methods is not None:
             entry = methods.get(method) or methods.get(ANY_METHOD)
             if entry is not None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from ._chain import Chain, handler_runner, render_exception
 from ._cors import CorsPolicy, CorsTable
 from ._errors import HTTPError
+from ._form_peek import OVERRIDE_PEEK, peek_urlencoded
+from ._forms import DEFAULT_MAX_FORM_FIELDS, DEFAULT_MAX_FORM_SIZE, check_limit
 from ._pubsub import Hub
 from ._response import Response
 from ._routing import Endpoint, Handler, Router, RouteRegistry
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 Hook = Callable[[], Awaitable[None] | None]
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
-_OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
+_OVERRIDABLE = ("PUT", "PATCH", "DELETE")
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -52,6 +54,16 @@ class Harpia(RouteRegistry):
         trust_proxy: Take ``req.ip`` from ``X-Forwarded-For``.
         max_request_body_size: Default body limit in bytes (413 beyond it); a route can
             override it with ``max_body_size=``.
+        method_override: Route a POST as the PUT, PATCH or DELETE named by its
+            ``X-HTTP-Method-Override`` header or the ``_method`` field at the start of its
+            urlencoded body — only when a route for that method exists at the path.
+        max_form_fields: Most fields ``req.form()`` accepts (413 beyond); for multipart,
+            the parts that are not files saved by ``Upload``.
+        max_form_size: Most bytes ``req.form()`` reads for an urlencoded body, or for the
+            plain fields of a multipart one together (413 beyond).
+
+    Raises:
+        ValueError: a limit that is not a positive int.
     """
 
     def __init__(
@@ -60,10 +72,16 @@ class Harpia(RouteRegistry):
         development: bool = False,
         trust_proxy: bool = False,
         max_request_body_size: int = DEFAULT_MAX_BODY,
+        method_override: bool = True,
+        max_form_fields: int = DEFAULT_MAX_FORM_FIELDS,
+        max_form_size: int = DEFAULT_MAX_FORM_SIZE,
     ) -> None:
         self.development = development
         self.trust_proxy = trust_proxy
         self.max_request_body_size = max_request_body_size
+        self.method_override = bool(method_override)
+        self.max_form_fields = check_limit("max_form_fields", max_form_fields)
+        self.max_form_size = check_limit("max_form_size", max_form_size)
         self.logger = logging.getLogger("harpia")
         self.state: dict[str, Any] = {}
         from ._views import EngineSlot
@@ -299,7 +317,7 @@ class Harpia(RouteRegistry):
                     self._middlewares_for(request.path) if self._has_prefixed else self._global
                 )
                 method = request.method
-                if method == "POST":
+                if method == "POST" and self.method_override:
                     method = await self._override(request)
                 terminal = self._route(request, method)
                 if middlewares:
@@ -364,15 +382,38 @@ class Harpia(RouteRegistry):
         return self._static
 
     async def _override(self, request: Request) -> str:
-        """The method a POST asks to be routed as (``X-HTTP-Method-Override``/``_method``)."""
-        wanted = request.headers.get("x-http-method-override")
-        if wanted is None and request.content_type == "application/x-www-form-urlencoded":
-            request.body_limit = self.max_request_body_size
-            wanted = (await request.form()).get("_method")
-        if wanted is not None and wanted.upper() in _OVERRIDABLE:
-            request.method = wanted.upper()
-            return request.method
+        """The method a POST asks to be routed as (``X-HTTP-Method-Override``/``_method``).
+
+        Only a method with a route at the request's path is taken, so that no body is
+        read for any other request; ``_method`` is looked for in the body's first
+        ``OVERRIDE_PEEK`` bytes only, and those bytes are pushed back for the route.
+        """
+        raw_path = request.raw_path
+        header = request.headers.get("x-http-method-override")
+        if header is not None:
+            wanted = header.strip().upper()
+            if wanted in _OVERRIDABLE and self._routable(wanted, raw_path):
+                request.method = wanted
+                return wanted
+            return "POST"
+        if request.content_type != "application/x-www-form-urlencoded":
+            return "POST"
+        candidates = [method for method in _OVERRIDABLE if self._routable(method, raw_path)]
+        if not candidates:
+            return "POST"
+        request.body_limit = None  # the peek is bounded; the route's limit applies after
+        value = await peek_urlencoded(request, "_method", OVERRIDE_PEEK)
+        wanted = value.strip().upper() if value is not None else ""
+        if wanted in candidates:
+            request.method = wanted
+            return wanted
         return "POST"
+
+    def _routable(self, method: str, raw_path: str) -> bool:
+        """True when a route (``all`` routes included) answers ``method`` at ``raw_path``."""
+        if self._router.match(method, raw_path) is not None:
+            return True
+        return bool(self._swapped) and self._match_swapped(method, raw_path) is not None
 
     def _unmatched(
         self, request: Request, method: str

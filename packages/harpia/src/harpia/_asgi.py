@@ -1,4 +1,9 @@
-"""The ASGI 3 adapter: ``http`` and ``lifespan`` scopes onto ``Harpia.handle``."""
+"""The ASGI 3 adapter: ``http`` and ``lifespan`` scopes onto ``Harpia.handle``.
+
+A client that goes away before its request body is complete (``http.disconnect`` while
+the body is read) makes ``receive()`` raise ``ClientDisconnected``, as on the native
+server: a handler never sees a truncated body as if it were whole.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from urllib.parse import quote
 
 from ._request import Request
 from ._response import Response
+from ._server._common import ClientDisconnected
 from ._websocket import WebSocketUpgrade
 
 if TYPE_CHECKING:
@@ -33,14 +39,17 @@ async def asgi(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
 
 async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     more = True
+    gone = False
 
     async def body() -> bytes:
-        nonlocal more
+        nonlocal more, gone
+        if gone:
+            raise ClientDisconnected("client disconnected before the end of the body")
         while more:
             message: Message = await receive()
             if message["type"] == "http.disconnect":
-                more = False
-                break
+                gone = True
+                raise ClientDisconnected("client disconnected before the end of the body")
             more = message.get("more_body", False)
             chunk: bytes = message.get("body", b"")
             if chunk:

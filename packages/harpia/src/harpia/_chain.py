@@ -18,6 +18,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ._errors import HTTPError
+from ._headers import MutableHeaders
 from ._response import Response
 
 if TYPE_CHECKING:
@@ -150,10 +151,29 @@ def prefers_html(req: Request) -> bool:
 
 
 def render_error(req: Request, res: Response, error: HTTPError) -> None:
-    """Make ``res`` the response for ``error`` (JSON, or HTML when the client prefers it)."""
+    """Make ``res`` the response for ``error`` (JSON, or HTML when the client prefers it).
+
+    An error whose ``headers`` cannot be sent (a control character, a non-token name…)
+    becomes a logged 500 instead.
+    """
+    headers = MutableHeaders()
+    try:
+        for name, value in error.headers.items():
+            headers.set(name, value)
+    except (TypeError, ValueError) as exc:
+        logger.error(
+            "%r raised in %s %s has a header that cannot be sent (%s): answered 500",
+            error,
+            req.method,
+            req.raw_path,
+            exc,
+        )
+        render_error(req, res, HTTPError(500, "Internal Server Error"))
+        res.error = error
+        return
     res.status(error.status)
-    for name, value in error.headers.items():
-        res.headers.set(name, value)
+    for name, value in headers:
+        res.headers.put(name, value)
     res.headers.remove("content-length")
     res.error = error
     if prefers_html(req):
@@ -168,7 +188,22 @@ def render_error(req: Request, res: Response, error: HTTPError) -> None:
 
 
 def render_exception(req: Request, res: Response, exc: Exception) -> None:
-    """Make ``res`` the response for any exception: its status, or a logged 500."""
+    """Make ``res`` the response for any exception: its status, or a logged 500.
+
+    Never raises: should the error response itself fail (an ``HTTPError`` altered into
+    nonsense), a plain logged 500 is made instead.
+    """
+    try:
+        _render_exception(req, res, exc)
+    except Exception:
+        logger.exception("could not answer the error of %s %s", req.method, req.raw_path)
+        res.headers = MutableHeaders()
+        res.status_code, res.status_set = 500, True
+        res.json({"error": "Internal Server Error", "status": 500})
+        res.error = exc
+
+
+def _render_exception(req: Request, res: Response, exc: Exception) -> None:
     if isinstance(exc, HTTPError):
         render_error(req, res, exc)
         return

@@ -1,23 +1,31 @@
-"""Peek at one plain field near the start of a multipart/form-data body.
+"""Peek at one plain field near the start of a form body, leaving the body whole.
 
-Used by the CSRF middleware to find ``_csrf`` in a multipart form: the body is parsed
-(python-multipart, streaming) only until that part is complete, and only over its first
-``limit`` bytes; every byte read is then pushed back with ``Request.unread``, so the
-route (``Upload``, ``await req.form()``) still sees the whole body.
+``peek_field``: the CSRF middleware finds ``_csrf`` in a multipart form: the body is
+parsed (python-multipart, streaming) only until that part is complete, and only over its
+first ``limit`` bytes. ``peek_urlencoded``: the app finds ``_method`` (method override)
+in the first ``limit`` bytes of an urlencoded body, with no parse of the rest. Every byte
+read is then pushed back with ``Request.unread``, so the route (``Upload``,
+``await req.form()``) still sees the whole body.
 """
 
 from __future__ import annotations
 
 from contextlib import aclosing
 from typing import TYPE_CHECKING
+from urllib.parse import unquote_plus
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ._errors import HTTPError
+from ._multipart import Preamble, boundary_of
 
 if TYPE_CHECKING:
     from ._request import Request
+
+
+OVERRIDE_PEEK = 64 * 1024
+"""Bytes of an urlencoded body searched for ``_method`` (method override)."""
 
 
 class BeyondPeek(LookupError):
@@ -78,10 +86,8 @@ async def peek_field(req: Request, name: str, limit: int) -> str | None:
         BeyondPeek: the first ``limit`` bytes did not hold the whole field.
         HTTPError: 400 for a malformed multipart body (413 past ``req.body_limit``).
     """
-    _, params = parse_options_header(req.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if not boundary:
-        raise HTTPError(400, "multipart body without a boundary")
+    boundary = boundary_of(req)
+    preamble = Preamble(boundary)
     finder = _Finder(name)
     parser = MultipartParser(
         boundary,
@@ -105,13 +111,45 @@ async def peek_field(req: Request, name: str, limit: int) -> str | None:
                 piece = chunk[: limit - fed]
                 fed += len(piece)
                 try:
-                    parser.write(piece)
+                    parser.write(preamble.feed(piece))
                 except MultipartParseError as exc:
                     raise HTTPError(400, f"malformed multipart body: {exc}") from None
                 if finder.done:
                     return finder.value.decode("utf-8", errors="replace")
                 if fed >= limit:
                     raise BeyondPeek(f"{name!r} not within the first {limit} bytes of the body")
+        return None
+    finally:
+        req.unread(b"".join(read))
+
+
+async def peek_urlencoded(req: Request, name: str, limit: int) -> str | None:
+    """The value of the first field ``name`` of an urlencoded body, if that field is
+    complete within the body's first ``limit`` bytes; else ``None``. The body is left
+    unread: at most one chunk beyond ``limit`` bytes is read (and pushed back).
+
+    Raises:
+        HTTPError: 413 past ``req.body_limit``.
+    """
+    read: list[bytes] = []
+    size = 0
+    complete = True  # the whole body is within what was read
+    try:
+        async with aclosing(req.stream()) as chunks:
+            async for chunk in chunks:
+                read.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    complete = False
+                    break
+        head = b"".join(read)[:limit]
+        fields = head.split(b"&")
+        if not complete:
+            fields.pop()  # may be cut short
+        for field in fields:
+            key, _, value = field.partition(b"=")
+            if unquote_plus(key.decode("utf-8", errors="replace")) == name:
+                return unquote_plus(value.decode("utf-8", errors="replace"))
         return None
     finally:
         req.unread(b"".join(read))

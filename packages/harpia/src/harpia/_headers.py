@@ -91,29 +91,49 @@ class Headers(Mapping[str, str]):
         return f"Headers({[(k, v) for k, vs in self._built().items() for v in vs]!r})"
 
 
-# What HTTP/1.1 (and h11, which would refuse anything else) allows on the wire: a name is
-# a token; a value is latin-1 text without NUL, CR, LF, form feed or vertical tab, and
-# without leading or trailing blanks. Checked here, when the app sets a header, so that a
-# mistake raises at the line that made it and the server need not check every header of
-# every response again.
+# What HTTP/1.1 allows on the wire (RFC 9110 §5.5): a name is a token; a value is latin-1
+# text (visible characters and obs-text) with single spaces or tabs between them, no
+# control character at all — \x00-\x08, \x0a-\x1f and \x7f — and no leading or trailing
+# blank. Stricter than h11, which lets \x01-\x08, \x0e-\x1f and \x7f through. Checked
+# here, when the app sets a header, so that a mistake raises at the line that made it and
+# the server need not check every header of every response again.
 _NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
-_VALUE = re.compile(r"(?:[^\x00\t\n\x0b\x0c\r ]+(?:[ \t]+[^\x00\t\n\x0b\x0c\r ]+)*)?")
+_VALUE = re.compile(r"(?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _check(text: str, what: str) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"header {what} must be str, got {type(text).__name__}")
-    if "\r" in text or "\n" in text or "\0" in text:
-        raise ValueError(f"header {what} must not contain CR, LF or NUL: {text!r}")
-    if what == "name":
-        if _NAME.fullmatch(text) is None:
-            raise ValueError(f"header name must be an HTTP token (no spaces, ':' …): {text!r}")
-    elif _VALUE.fullmatch(text) is None or (not text.isascii() and not _latin1(text)):
+def _check_name(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"header name must be str, got {type(name).__name__}")
+    if _NAME.fullmatch(name) is None:
+        if "\r" in name or "\n" in name or "\0" in name:
+            raise ValueError(f"header name must not contain CR, LF or NUL: {name!r}")
+        raise ValueError(f"header name must be an HTTP token (no spaces, ':' …): {name!r}")
+    return name
+
+
+def _check_value(name: str, value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"header {name!r}: value must be str, got {type(value).__name__}")
+    if _VALUE.fullmatch(value) is None:
+        control = _CONTROL.search(value)
+        if control is not None:
+            raise ValueError(
+                f"header {name!r}: value must not contain control characters "
+                f"(CR, LF, NUL, {control.group()!r} …): {value!r}"
+            )
         raise ValueError(
-            "header value must be latin-1 text without form feed, vertical tab or "
-            f"leading/trailing blanks: {text!r}"
+            f"header {name!r}: value must not start or end with a space or tab: {value!r}"
         )
-    return text
+    if not value.isascii() and not _latin1(value):
+        raise ValueError(
+            f"header {name!r}: value must be latin-1 text (percent-encode a URL): {value!r}"
+        )
+    return value
+
+
+def _check(name: str, value: str) -> tuple[str, str]:
+    return _check_name(name), _check_value(name, value)
 
 
 def _latin1(text: str) -> bool:
@@ -128,8 +148,8 @@ class MutableHeaders:
     """Response headers: ordered ``(name, value)`` pairs, case-insensitive look-ups.
 
     ``set`` replaces every value of a name, ``add`` appends another (``Set-Cookie``),
-    ``remove`` drops them all. Names and values are validated (no CR/LF/NUL), so a
-    broken header is never emitted.
+    ``remove`` drops them all. Names and values are validated (a token; no control
+    characters), so a broken header is never emitted: ValueError naming the header.
     """
 
     __slots__ = ("_items",)
@@ -139,7 +159,7 @@ class MutableHeaders:
 
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value``."""
-        self.put(_check(name, "name"), _check(value, "value"))
+        self.put(*_check(name, value))
 
     def put(self, name: str, value: str) -> None:
         """``set`` for names and values already known to be valid (no checks)."""
@@ -152,7 +172,7 @@ class MutableHeaders:
 
     def add(self, name: str, value: str) -> None:
         """Add another value of ``name``."""
-        self._items.append((_check(name, "name"), _check(value, "value")))
+        self._items.append(_check(name, value))
 
     def setdefault(self, name: str, value: str) -> None:
         """Set ``name`` only when it has no value yet."""

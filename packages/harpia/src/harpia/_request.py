@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from ._cookies import RequestCookies
 from ._errors import HTTPError
+from ._forms import form_limits, read_urlencoded
 from ._headers import Headers, RawHeaders
 from ._multidict import QueryParams
 
@@ -283,7 +284,12 @@ class Request:
         Raises:
             ValueError: more bytes than were read so far.
         """
-        if not data or self._body is not None:
+        if self._body is not None:
+            return
+        if not data:
+            if self._received == ~0:  # an empty body read to its end: readable again
+                self._received = 0
+                self._receive = _Unread(b"", self._receive, True)
             return
         received = self._received
         ended = received < 0
@@ -329,25 +335,36 @@ class Request:
         except ValueError as exc:
             raise HTTPError(400, f"malformed JSON body: {exc}") from None
 
-    async def form(self) -> QueryParams:
+    async def form(
+        self, *, max_fields: int | None = None, max_size: int | None = None
+    ) -> QueryParams:
         """The fields of an urlencoded or ``multipart/form-data`` body as a multi-dict.
 
         For multipart bodies read without ``Upload`` the files are read and dropped;
         behind ``Upload.single``/``multiple`` the files are in ``req.file``/``req.files``.
 
+        Args:
+            max_fields: Most fields (multipart: parts that are not saved files); the
+                app's ``max_form_fields`` (1000) by default.
+            max_size: Most bytes of an urlencoded body, or of a multipart body's plain
+                fields together; the app's ``max_form_size`` (1 MiB) by default.
+
         Raises:
-            HTTPError: 415 for other content types; 400 for a malformed multipart body.
+            HTTPError: 415 for other content types; 400 for a malformed multipart body;
+                413 beyond either limit (checked while reading, before parsing).
+            ValueError: a limit that is not a positive int.
         """
         if self._form is None:
+            fields, size = form_limits(self, max_fields, max_size)
             kind = self.content_type
             if kind == "multipart/form-data":
                 from ._upload import read_form
 
-                self._form = QueryParams(await read_form(self))
+                self._form = QueryParams(await read_form(self, fields, size))
                 return self._form
             if kind not in ("application/x-www-form-urlencoded", ""):
                 raise HTTPError(415, f"cannot read a form from {kind!r} content")
-            self._form = QueryParams((await self.body()).decode("utf-8", errors="replace"))
+            self._form = QueryParams(await read_urlencoded(self, fields, size))
         return self._form
 
     def set_form(self, form: QueryParams) -> None:

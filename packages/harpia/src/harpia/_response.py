@@ -8,9 +8,12 @@ A handler (or middleware) fills ``res`` — ``status``, headers, cookies and one
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote, urlsplit
 
 from ._cookies import ResponseCookies
 from ._headers import HeaderBlock, MutableHeaders, RawHeaders
@@ -25,6 +28,39 @@ TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 BINARY = "application/octet-stream"
+
+
+# A URL as a Location header carries it (RFC 3986): unreserved and reserved characters and
+# "%" escapes stay as they are; anything else — non-ASCII text, spaces, a "%" that starts
+# no escape — is percent-encoded (UTF-8). Control characters are refused, never encoded.
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def encode_url(url: str) -> str:
+    """``url`` fit for a ``Location`` header: a non-ASCII host in IDNA (punycode), other
+    unsafe characters percent-encoded, existing ``%XX`` escapes and reserved characters
+    kept (``/日本?q=a b`` → ``/%E6%97%A5%E6%9C%AC?q=a%20b``).
+
+    Raises:
+        TypeError: ``url`` is not a str.
+        ValueError: ``url`` holds a control character (CR, LF, NUL …).
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"redirect URL must be str, got {type(url).__name__}")
+    if _URL_CONTROL.search(url) is not None:
+        raise ValueError(f"redirect URL must not contain control characters: {url!r}")
+    if _URL_UNSAFE.search(url) is None:
+        return url
+    if not url.isascii():
+        netloc = urlsplit(url).netloc
+        if netloc and not netloc.isascii():
+            userinfo, at, host = netloc.rpartition("@")
+            host, colon, port = host.partition(":")
+            with contextlib.suppress(UnicodeError):  # else percent-encoded below
+                host = host.encode("idna").decode("ascii")
+            url = url.replace(netloc, f"{userinfo}{at}{host}{colon}{port}", 1)
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
 
 
 def _not_serialisable(value: object) -> None:
@@ -176,13 +212,18 @@ class Response:
     def redirect(self, url: str, status: int = 302) -> Self:
         """Redirect to ``url`` with a 3xx ``status`` (302 by default).
 
+        ``url`` is percent-encoded where it must be (non-ASCII text, spaces; a non-ASCII
+        host becomes IDNA); its ``%XX`` escapes and reserved characters are kept.
+
         Raises:
-            ValueError: ``status`` is not a redirect code, or ``url`` holds CR/LF.
+            ValueError: ``status`` is not a redirect code, or ``url`` holds a control
+                character (CR, LF, NUL …).
         """
         if status not in (300, 301, 302, 303, 307, 308):
             raise ValueError(f"redirect status must be 300-303, 307 or 308, got {status!r}")
+        location = encode_url(url)
         self.status(status)
-        self.headers.set("location", url)
+        self.headers.set("location", location)
         self.body = b""
         self.body_stream = None
         self.sent = True

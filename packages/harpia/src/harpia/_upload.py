@@ -6,13 +6,13 @@ the upload folder as they arrive (the writes run in a worker thread, never on th
 loop), so memory stays flat whatever the size. Checks happen as early as possible:
 extension and declared type when a part's headers are complete, the file signature
 (magic bytes) once its first bytes are in, ``max_size`` on every chunk. A failed upload
-answers 400 (malformed multipart), 413 (too large) or 415 (refused type) and removes
-every file it wrote. Other form fields land in ``await req.form()``.
+answers 400 (malformed multipart), 413 (too large, or more parts than the app's
+``max_form_fields``) or 415 (refused type) and removes every file it wrote. Other form
+fields land in ``await req.form()``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import unicodedata
@@ -26,7 +26,10 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ._errors import HTTPError
+from ._forms import form_limits, too_large, too_many_fields
 from ._multidict import QueryParams
+from ._multipart import Preamble, boundary_of
+from ._upload_files import cleanup, open_partial, publish, write_all
 
 if TYPE_CHECKING:
     from ._request import Request
@@ -220,7 +223,7 @@ class Upload:
                 "before the upload middleware; put Upload.single/multiple before anything "
                 "that reads the body (a CSRF check can read the X-CSRF-Token header instead)"
             )
-        reader = _Reader(req, self, mode)
+        reader = _Reader(req, self, mode, *form_limits(req, None, None))
         try:
             fields = await reader.run()
         except BaseException:
@@ -277,36 +280,6 @@ class Upload:
         return sanitize_filename(f"{stem}{ext}") or "upload"
 
 
-def _open_unique(folder: Path, name: str) -> tuple[Path, int]:
-    """Create ``name`` in ``folder`` exclusively; ``name-1.ext``, ``-2`` … if taken."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem, ext = os.path.splitext(name)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for counter in range(10_000):
-        candidate = folder / (name if counter == 0 else f"{stem}-{counter}{ext}")
-        try:
-            return candidate, os.open(candidate, flags, 0o644)
-        except FileExistsError:
-            continue
-    raise HTTPError(409, f"too many files named like {name!r}")
-
-
-def _write_all(fd: int, data: bytes | bytearray) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _cleanup(entries: list[tuple[int | None, Path]]) -> None:
-    for fd, path in entries:
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            path.unlink()
-
-
 class _Part:
     """The part being parsed: a plain field or a file."""
 
@@ -317,6 +290,7 @@ class _Part:
         "field",
         "head_checked",
         "kinds",
+        "name",
         "original",
         "path",
         "size",
@@ -329,7 +303,8 @@ class _Part:
         self.original: str | None = None
         self.content_type = "application/octet-stream"
         self.fd: int | None = None
-        self.path: Path | None = None
+        self.path: Path | None = None  # the partial file while it is written
+        self.name = ""  # the name it gets once complete
         self.size = 0
         self.buffer = bytearray()
         self.value = bytearray()
@@ -341,7 +316,9 @@ class _Part:
 class _Reader:
     """Drives the parser over the request stream and acts on its events."""
 
-    def __init__(self, req: Request, upload: Upload | None, mode: str) -> None:
+    def __init__(
+        self, req: Request, upload: Upload | None, mode: str, max_fields: int, max_size: int
+    ) -> None:
         self.req = req
         self.upload = upload
         self.mode = mode
@@ -355,12 +332,14 @@ class _Reader:
         self.ended = False
         self.open: list[tuple[int | None, Path]] = []  # files written so far (to remove)
         self.max_field_size = upload.max_field_size if upload else DEFAULT_OPTIONS["max_field_size"]
+        self.max_fields = max_fields  # parts that are not saved files
+        self.max_size = max_size  # bytes of plain fields together
+        self.field_count = 0
+        self.field_bytes = 0
 
     async def run(self) -> list[tuple[str, str]]:
-        _, params = parse_options_header(self.req.headers.get("content-type", ""))
-        boundary = params.get(b"boundary")
-        if not boundary:
-            raise HTTPError(400, "multipart body without a boundary")
+        boundary = boundary_of(self.req)
+        preamble = Preamble(boundary)
         events = self.events
 
         def on(name: str) -> Callable[..., None]:
@@ -393,7 +372,7 @@ class _Reader:
             if self.ended:
                 continue  # an epilogue after the last boundary: read (keep-alive) and ignored
             try:
-                parser.write(chunk)
+                parser.write(preamble.feed(chunk))
             except MultipartParseError as exc:
                 raise HTTPError(400, f"malformed multipart body: {exc}") from None
             await self._process()
@@ -439,12 +418,15 @@ class _Reader:
         if kind != b"form-data" or b"name" not in params:
             raise HTTPError(400, "malformed multipart body: a part lacks a form-data name")
         part.field = params[b"name"].decode("utf-8", errors="replace")
-        if b"filename" not in params:
-            return
-        part.original = params[b"filename"].decode("utf-8", errors="replace")
+        if b"filename" in params:
+            part.original = params[b"filename"].decode("utf-8", errors="replace")
         upload = self.upload
         if upload is None or not part.original:
-            part.skip = True  # req.form() without Upload, or an empty file input
+            self.field_count += 1
+            if self.field_count > self.max_fields:
+                raise too_many_fields(self.max_fields)
+            if part.original is not None:
+                part.skip = True  # req.form() without Upload, or an empty file input
             return
         if part.field != upload.field_name:
             raise HTTPError(400, f"unexpected file field {part.field!r}")
@@ -454,8 +436,8 @@ class _Reader:
             raise HTTPError(400, f"too many files (at most {upload.max_files})")
         clean = upload.check_part(part.original, part.content_type)
         part.kinds = upload.expected_kinds(clean, part.content_type)
-        target = upload.target_name(self.req, clean)
-        path, fd = await anyio.to_thread.run_sync(_open_unique, upload.path, target)
+        part.name = upload.target_name(self.req, clean)
+        path, fd = await anyio.to_thread.run_sync(open_partial, upload.path, part.name)
         part.path, part.fd = path, fd
         self.open.append((fd, path))
 
@@ -469,6 +451,9 @@ class _Reader:
                 raise HTTPError(
                     413, f"form field {part.field!r} larger than {self.max_field_size} bytes"
                 )
+            self.field_bytes += len(payload)
+            if self.field_bytes > self.max_size:
+                raise too_large(self.max_size)
             return
         upload = self.upload
         assert upload is not None
@@ -494,7 +479,7 @@ class _Reader:
     async def _flush(self, part: _Part) -> None:
         if part.buffer and part.fd is not None:
             data, part.buffer = part.buffer, bytearray()
-            await anyio.to_thread.run_sync(_write_all, part.fd, data)
+            await anyio.to_thread.run_sync(write_all, part.fd, data)
 
     async def _end(self) -> None:
         part = self.part
@@ -511,8 +496,11 @@ class _Reader:
         assert fd is not None
         assert path is not None
         part.fd = None
+        at = self.open.index((fd, path))
         await anyio.to_thread.run_sync(os.close, fd)
-        self.open[self.open.index((fd, path))] = (None, path)
+        self.open[at] = (None, path)
+        path = await anyio.to_thread.run_sync(publish, path, part.name)
+        self.open[at] = (None, path)  # complete, but removed if a later part fails
         self.files.append(
             UploadedFile(
                 field_name=part.field,
@@ -529,9 +517,14 @@ class _Reader:
         entries, self.open = self.open, []
         if entries:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_cleanup, entries)
+                await anyio.to_thread.run_sync(cleanup, entries)
 
 
-async def read_form(req: Request) -> list[tuple[str, str]]:
-    """The plain fields of a multipart body; file contents are read and dropped."""
-    return await _Reader(req, None, "form").run()
+async def read_form(req: Request, max_fields: int, max_size: int) -> list[tuple[str, str]]:
+    """The plain fields of a multipart body; file contents are read and dropped.
+
+    Raises:
+        HTTPError: 400 for a malformed body; 413 beyond ``max_fields`` parts or
+            ``max_size`` bytes of plain fields.
+    """
+    return await _Reader(req, None, "form", max_fields, max_size).run()
