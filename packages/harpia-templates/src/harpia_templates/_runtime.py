@@ -24,15 +24,16 @@ from __future__ import annotations
 import json
 import math
 import types
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Final
 
-from ._errors import TemplateError
+from ._errors import TemplateError, TemplateLimitError
 
 if TYPE_CHECKING:
     from ._context import RenderContext
 
 MAX_STRING: Final = 10_000_000
+FREE_SIZE: Final = 256  # results of + up to this long cost no more than the operation
 MAX_INT_BITS: Final = 4096
 
 
@@ -299,18 +300,29 @@ def _operands(symbol: str, left: Any, right: Any) -> TemplateError:
     return TemplateError(f"'{symbol}' needs numbers, got {_describe(left)} and {_describe(right)}")
 
 
-def add(left: Any, right: Any) -> Any:
-    """``+``: numbers add, strings concatenate (with ``to_str``), lists join."""
+def add(context: RenderContext, left: Any, right: Any) -> Any:
+    """``+``: numbers add, strings concatenate (with ``to_str``), lists join.
+
+    A result longer than ``FREE_SIZE`` costs one work unit per 8 characters or items
+    (copying it is work, and bounding what all of them add up to bounds the memory a
+    render can fill with values it builds).
+    """
     if _is_number(left) and _is_number(right):
         return _check_int(left + right)
     if isinstance(left, str) or isinstance(right, str):
         left, right = to_str(left), to_str(right)
-        if len(left) + len(right) > MAX_STRING:
-            raise TemplateError(f"string too long (over {MAX_STRING:,} characters)")
+        size = len(left) + len(right)
+        if size > FREE_SIZE:
+            if size > MAX_STRING:
+                raise TemplateError(f"string too long (over {MAX_STRING:,} characters)")
+            context.charge(size >> 3)
         return left + right
     if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        if len(left) + len(right) > MAX_STRING:
-            raise TemplateError(f"list too long (over {MAX_STRING:,} items)")
+        size = len(left) + len(right)
+        if size > FREE_SIZE:
+            if size > MAX_STRING:
+                raise TemplateError(f"list too long (over {MAX_STRING:,} items)")
+            context.charge(size >> 3)
         return [*left, *right]
     raise TemplateError(f"cannot add {_describe(left)} and {_describe(right)}")
 
@@ -367,6 +379,16 @@ def pos(value: Any) -> Any:
     raise TemplateError(f"'+' needs a number, got {_describe(value)}")
 
 
+def charge_size(context: RenderContext, value: Any) -> Any:
+    """``value``, after charging a unit per 8 characters or items when it is large (the
+    left side of a comparison between two values that are not literals)."""
+    if isinstance(value, str | list | tuple | dict):
+        size = len(value)
+        if size > FREE_SIZE:
+            context.charge(size >> 3)
+    return value
+
+
 def strict_eq(left: Any, right: Any) -> bool:
     """``===``: equal and of the same kind (``1 === 1.0``, but not ``1 === true``)."""
     if _is_number(left) and _is_number(right):
@@ -382,37 +404,51 @@ def strict_ne(left: Any, right: Any) -> bool:
 # -- loops -------------------------------------------------------------------------------
 
 
-def _charge(context: RenderContext, count: int) -> None:
+def _charge(context: RenderContext, count: int, units: int) -> None:
+    """A loop of ``count`` iterations whose body costs ``units``: charged when it starts."""
     context.budget -= count
+    context.work -= count * units
     if context.budget < 0:
-        raise TemplateError(
-            f"render exceeded {context.max_iterations:,} loop iterations (max_iterations)"
+        raise TemplateLimitError(
+            f"render exceeded {context.max_iterations:,} loop iterations (max_iterations). "
+            "Raise it with TemplateEngine(max_iterations=...)",
+            limit="max_iterations",
         )
+    if context.work < 0:
+        context.charge(0)
 
 
-def iterate(context: RenderContext, value: Any) -> Iterable[Any]:
+def _charged(context: RenderContext, items: Iterable[Any], units: int) -> Iterator[Any]:
+    """An iterable of unknown length, charged one iteration at a time."""
+    for item in items:
+        _charge(context, 1, units)
+        yield item
+
+
+def iterate(context: RenderContext, value: Any, units: int) -> Iterable[Any]:
     """What ``@for item in value`` walks: items of a list, keys of a mapping."""
     if type(value) is list or type(value) is tuple:
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return value
     if value is None or value is MISSING:
         return ()
     if is_internal(value) or not isinstance(value, Iterable):
         raise TemplateError(f"cannot loop over {_describe(value)}")
     if isinstance(value, Sized):
-        _charge(context, len(value))
-    return value
+        _charge(context, len(value), units)
+        return value
+    return _charged(context, value, units)
 
 
-def iterate_pairs(context: RenderContext, value: Any) -> Iterable[tuple[Any, Any]]:
+def iterate_pairs(context: RenderContext, value: Any, units: int) -> Iterable[tuple[Any, Any]]:
     """What ``@for [key, value] in obj`` walks: a mapping's items, a list's (index, item)."""
     if value is None or value is MISSING:
         return ()
     if isinstance(value, Mapping):
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return value.items()
     if isinstance(value, list | tuple | str):
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return enumerate(value)
     raise TemplateError(f"@for [key, value] needs an object or an array, got {_describe(value)}")
 
