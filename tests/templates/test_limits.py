@@ -8,16 +8,19 @@ the default limits in a fresh interpreter, whose peak RSS (``VmHWM``) is read fr
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harpia_templates import TemplateEngine, TemplateError, TemplateLimitError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tests.templates.conftest import Site
 
 ONES10 = "[" + ",".join("1" * 10) + "]"
@@ -26,7 +29,10 @@ ONES10 = "[" + ",".join("1" * 10) + "]"
 def doubling(times: int) -> str:
     """``s``: 16 characters doubled ``times`` times."""
     ones = ",".join("1" * times)
-    return f"@set s = 'xxxxxxxxxxxxxxxx' @endset\n@for i in [{ones}]\n@set s = s + s @endset\n@endfor\n"
+    return (
+        f"@set s = 'xxxxxxxxxxxxxxxx' @endset\n@for i in [{ones}]\n"
+        "@set s = s + s @endset\n@endfor\n"
+    )
 
 
 # The issue's reproductions: a 1 MiB string written 1,000 times; 200 @set locals of
@@ -45,7 +51,7 @@ WORK_BOMB = (
 
 
 def limit_error(
-    engine: TemplateEngine, source: str, data: dict[str, object] | None = None
+    engine: TemplateEngine, source: str, data: Mapping[str, Any] | None = None
 ) -> TemplateLimitError:
     with pytest.raises(TemplateLimitError) as caught:
         engine.render_string(source, data)
@@ -69,7 +75,7 @@ def test_output_limit_names_the_option_the_template_and_the_line() -> None:
 
 def test_output_exactly_at_the_limit_renders() -> None:
     source = "@for i in items\n{{ i }}\n@endfor\n"
-    data = {"items": ["abcd"] * 25}  # 25 × "abcd\n" = 125 characters
+    data = {"items": ["abcd"] * 25}  # 25 x "abcd\n" = 125 characters
     assert TemplateEngine(max_output=125).render_string(source, data) == "abcd\n" * 25
     assert limit_error(TemplateEngine(max_output=124), source, data).limit == "max_output"
 
@@ -79,9 +85,10 @@ def test_output_limit_counts_components_and_layouts_once(site: Site) -> None:
     site.write("components/row.html", "<li>{{ text }}</li>")
     site.write(
         "views/list/page.html",
-        "@layout('base')\n@block('content')\n@for t in items\n@component('row', { text: t })\n@endfor\n@endblock",
+        "@layout('base')\n@block('content')\n@for t in items\n"
+        "@component('row', { text: t })\n@endfor\n@endblock",
     )
-    data = {"items": ["x" * 91] * 10}  # 10 × 100-character rows + 13 of layout
+    data = {"items": ["x" * 91] * 10}  # 10 x 100-character rows + 13 of layout
     html = site.engine(max_output=1013).render("list", data)
     assert len(html) == 1013
     with pytest.raises(TemplateLimitError) as caught:
@@ -95,7 +102,8 @@ def test_output_limit_error_points_into_the_component_file(site: Site) -> None:
     with pytest.raises(TemplateLimitError) as caught:
         site.engine(max_output=10_000).render("list", {"items": ["y" * 1000] * 100})
     error = caught.value
-    assert error.name is not None and error.name.endswith("row.html")
+    assert error.name is not None
+    assert error.name.endswith("row.html")
     assert error.line == 1  # the write that went past starts on line 1
     assert any("page.html:2" in site for site in error.included_from)
 
@@ -201,14 +209,12 @@ def test_limits_are_engine_options() -> None:
     )
     for option in ("max_output", "max_work", "max_locals"):
         with pytest.raises(ValueError, match=f"{option} must be a positive int"):
-            TemplateEngine(**{option: 0})
+            TemplateEngine(**{option: 0})  # type: ignore[arg-type]
         with pytest.raises(ValueError, match=f"{option} must be a positive int"):
-            TemplateEngine(**{option: True})
+            TemplateEngine(**{option: True})  # type: ignore[arg-type]
 
 
 def test_limit_errors_pickle() -> None:
-    import pickle
-
     error = limit_error(TemplateEngine(max_output=3), "{{ s }}", {"s": "abcd"})
     copy = pickle.loads(pickle.dumps(error))
     assert isinstance(copy, TemplateLimitError)
@@ -263,9 +269,12 @@ def test_defaults_stop_the_reproductions(
 ) -> None:
     result = run_fresh(source, {"items": list(range(1000))})
     print(
-        f"\n{case}: {len(source):,}-byte template stopped by {result['limit']} after {result['seconds']:.2f} s, peak RSS {result['peak_mib']:.0f} MiB"
+        f"\n{case}: {len(source):,}-byte template stopped by {result['limit']} after "
+        f"{result['seconds']:.2f} s, peak RSS {result['peak_mib']:.0f} MiB"
     )
     # Building the 8 MiB strings also spends work: the locals case may stop on either.
     assert result["limit"] == limit or (case == "locals" and result["limit"] == "max_work")
-    assert isinstance(result["seconds"], float) and result["seconds"] < 3.0
-    assert isinstance(result["peak_mib"], float) and result["peak_mib"] < max_peak_mib
+    assert isinstance(result["seconds"], float)
+    assert result["seconds"] < 3.0
+    assert isinstance(result["peak_mib"], float)
+    assert result["peak_mib"] < max_peak_mib
