@@ -439,7 +439,17 @@ class CodeGenerator:
 
     def e_Attr(self, node: Attr) -> Code:
         helper = "_gas" if self.strict else "_ga"
-        return _join(f"{helper}(", self.expr(node.obj), f", {node.name!r})")
+        obj = self.expr(node.obj)
+        if not self.strict and isinstance(node.obj, Name):
+            # A dict's key, read inline (``_ga`` does the same, one call later): this
+            # pays for the output checks on the common ``item.name``.
+            name = obj.text
+            return _join(
+                f"({name}.get({node.name!r}) if _T({name}) is _D else {helper}(",
+                obj,
+                f", {node.name!r}))",
+            )
+        return _join(f"{helper}(", obj, f", {node.name!r})")
 
     def e_Item(self, node: Item) -> Code:
         helper = "_gis" if self.strict else "_gi"

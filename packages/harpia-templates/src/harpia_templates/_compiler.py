@@ -54,6 +54,8 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "_itp": rt.iterate_pairs,
     "_props": rt.props,
     "_len": len,
+    "_T": type,
+    "_D": dict,
     "_big": rt.charge_size,
 }
 _serial = itertools.count(1)
