@@ -278,3 +278,30 @@ def test_defaults_stop_the_reproductions(
     assert result["seconds"] < 3.0
     assert isinstance(result["peak_mib"], float)
     assert result["peak_mib"] < max_peak_mib
+
+
+# -- single values that expand when written -------------------------------------------------
+
+
+def test_writing_a_list_of_long_strings_is_refused() -> None:
+    # 1,024 references to a 1 MiB string: 1 GiB of text if joined.
+    source = doubling(16) + "@set l = [s] @endset\n" + "@set l = l + l @endset\n" * 10 + "{{ l }}"
+    start = time.perf_counter()
+    with pytest.raises(TemplateError, match="text of a list too long"):
+        TemplateEngine().render_string(source)
+    assert time.perf_counter() - start < 5
+
+
+def test_json_of_a_shared_structure_is_refused() -> None:
+    # Each level holds the one below twice: 2**40 leaves if written out.
+    source = "@set l = ['xxxxxxxx'] @endset\n" + "@set l = [l, l] @endset\n" * 40 + "{{ json(l) }}"
+    start = time.perf_counter()
+    with pytest.raises(TemplateError, match="json\\(\\) value too large"):
+        TemplateEngine().render_string(source)
+    assert time.perf_counter() - start < 5
+
+
+def test_small_lists_and_json_still_render() -> None:
+    engine = TemplateEngine()
+    assert engine.render_string("{{ [1, [2, 'a'], null] }}") == "1,2,a,"
+    assert engine.render_string("{{ json({a: [1, 'x']}) }}") == '{"a": [1, "x"]}'

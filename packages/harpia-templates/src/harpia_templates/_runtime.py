@@ -128,13 +128,45 @@ def to_str(value: Any) -> str:
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, list | tuple):
-        return ",".join(map(to_str, value))
+        return _list_text(value)
     if is_internal(value):
         return ""  # functions, classes, modules... are not template values
     cls: Any = type(value)
     if cls.__str__ is object.__str__ and cls.__repr__ is object.__repr__:
         return f"[object {cls.__name__}]"  # not Python's repr, which shows an address
     return str(value)
+
+
+def _list_text(value: list[Any] | tuple[Any, ...]) -> str:
+    """``[1, 2]`` → ``"1,2"``, refused past ``MAX_STRING`` characters (a list holding the
+    same long string many times, or lists of lists, would otherwise make a huge text)."""
+    parts = [to_str(item) for item in value]
+    if len(parts) + sum(map(len, parts)) > MAX_STRING:
+        raise TemplateError(f"text of a list too long (over {MAX_STRING:,} characters)")
+    return ",".join(parts)
+
+
+def _check_json_size(value: Any) -> None:
+    """Refuse a value whose JSON would pass ``MAX_STRING`` characters, before writing it
+    (each value counted where it appears: a list holding the same long string or list
+    many times is as large as its JSON)."""
+    budget = MAX_STRING
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+        elif isinstance(item, Mapping):
+            budget -= 2 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            budget -= len(item) + 2
+            stack.extend(item)
+        else:
+            budget -= 1
+        if budget < 0:
+            raise TemplateError(f"json() value too large (over {MAX_STRING:,} characters)")
 
 
 def escape(value: Any) -> str:
@@ -184,6 +216,7 @@ def json_script(value: Any) -> Markup:
     ``< > &`` and ``'`` become ``\\u`` escapes (so ``</script>`` and ``<!--`` cannot appear),
     and ``ensure_ascii`` escapes U+2028/U+2029.
     """
+    _check_json_size(value)
     text = json.dumps(value, ensure_ascii=True)
     return Markup(
         text.replace("<", "\\u003c")
