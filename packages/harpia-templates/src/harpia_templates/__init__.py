@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._engine import ModuleViews as ModuleViews
 from ._engine import TemplateEngine as TemplateEngine
 from ._errors import TemplateError as TemplateError
+from ._errors import TemplateLimitError as TemplateLimitError
 from ._errors import TemplateNotFound as TemplateNotFound
 from ._errors import TemplateSyntaxError as TemplateSyntaxError
 from ._runtime import Markup as Markup
@@ -23,6 +24,7 @@ __all__ = (
     "ModuleViews",
     "TemplateEngine",
     "TemplateError",
+    "TemplateLimitError",
     "TemplateNotFound",
     "TemplateSyntaxError",
     "__version__",

@@ -19,6 +19,21 @@ Escaping is decided here too: text and literals are escaped now, ``raw()`` and `
 are called directly, and every other output goes through ``_e``. Consecutive text and
 outputs become one ``_x((...))`` call.
 
+Resource limits are charged here (the budgets live on the context, ``_context``):
+
+- output: the function keeps the room left in a local, ``_r`` (read from ``_c.room`` when
+  it starts, written back before it calls another template and when it returns). Each
+  ``_x((...))`` call (at most ``MAX_VALUES_PER_WRITE`` values) is followed by
+  ``if (_r := _r - (<its text's length> + _len(_q0) + ...)) < 0: _c.overflow()`` (the
+  values were kept in ``_q`` locals by ``:=``), so the output never runs past
+  ``max_output`` by more than one write;
+- work: every expression node, write and statement is a unit, counted while generating.
+  A loop's body units (``for x in _it(_c, items, <units>)``) are charged times its length
+  when the loop starts; the units outside loops are the template's ``cost``, charged each
+  time the template runs; nothing is checked per iteration;
+- locals: after each ``@set``, ``_zN = _c.hold(value, _zN)`` charges the size of the new
+  value and gives back the old one; the template gives back all of them when it returns.
+
 Every expression is written with its span: for each generated line, the columns of each
 expression's code and the template offset it came from. When rendering fails, the
 instruction that raised (``co_positions``) is looked up there, so the error points at the
@@ -69,6 +84,9 @@ _BINARY: Final = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod
 _UNARY: Final = {"-": "_neg", "+": "_pos"}
 _COMPARE: Final = {"==", "!=", "<", "<=", ">", ">="}
 _STRICT_COMPARE: Final = {"===": "_seq", "!==": "_sne"}
+MAX_VALUES_PER_WRITE: Final = 8  # values written between two output checks
+INCLUDE_UNITS: Final = 10  # an @import / @component / @layout call, besides the template
+_COST: Final = "@units@"  # placeholder for a loop body's units, filled in after the body
 
 
 @dataclass(slots=True)
@@ -88,12 +106,14 @@ class Generated:
         spans: For each generated line (index = line number - 1), its spans.
         lines: For each generated line, the template offset of its statement, or -1.
         targets: Global name → ``Target`` for every layout/import/component named.
+        cost: Work units of one run of the template, its loops' bodies aside.
     """
 
     code: str
     spans: list[list[Span]]
     lines: list[int]
     targets: dict[str, Target]
+    cost: int
 
 
 def _join(*parts: str | Code) -> Code:
@@ -150,6 +170,8 @@ class CodeGenerator:
         self.out = "_o"
         self.run: list[str | Code] = []
         self.run_pos = -1
+        self.units = 0  # work units generated so far (outside the loop being generated)
+        self.held: dict[str, str] = {}  # Python variable set by @set → its size local
 
     # -- output -----------------------------------------------------------------------------
 
@@ -170,7 +192,30 @@ class CodeGenerator:
                 merged[-1] += part
             else:
                 merged.append(part)
-        pieces = [repr(part) if isinstance(part, str) else part for part in merged]
+        chunk: list[str | Code] = []
+        values = 0
+        for part in merged:
+            if not isinstance(part, str):
+                if values == MAX_VALUES_PER_WRITE:
+                    self.write(chunk)
+                    chunk, values = [], 0
+                values += 1
+            chunk.append(part)
+        self.write(chunk)
+
+    def write(self, parts: list[str | Code]) -> None:
+        """One call writing ``parts``, then the output charge and check."""
+        pieces: list[str | Code] = []
+        sizes: list[str] = []
+        text = 0
+        for part in parts:
+            if isinstance(part, str):
+                pieces.append(repr(part))
+                text += len(part)
+            else:
+                local = f"_q{len(sizes)}"
+                pieces.append(_join(f"({local} := ", part, ")"))
+                sizes.append(f"_len({local})")
         if len(pieces) == 1:
             code = _join("_w(", pieces[0], ")")
         else:
@@ -180,6 +225,11 @@ class CodeGenerator:
             joined.append("))")
             code = _join(*joined)
         self.body.append((self.indent, code.text, code.spans, self.run_pos))
+        charge = " + ".join(([str(text)] if text else []) + sizes)
+        if charge:
+            check = f"if (_r := _r - ({charge})) < 0: _c.overflow()"
+            self.body.append((self.indent, check, [], self.run_pos))
+        self.units += 1 + len(sizes)
 
     def emit(self, part: str | Code, pos: int) -> None:
         """Add text (a ``str``, already HTML) or an output (``Code``) to the pending run."""
@@ -199,9 +249,21 @@ class CodeGenerator:
             layout = tree.layout
             target = self.target("layout", layout.name, layout.pos)
             params = self.props(layout.params)
+            self.line("_c.room = _r")
             self.line(f"_c.layout({target}, _d, ", params, ", _b, _y, _o)", pos=layout.pos)
-        self.flush()
-        prologue = ["def root(_c, _d, _o, _y):", "    _w = _o.append", "    _x = _o.extend"]
+            self.units += INCLUDE_UNITS
+        else:
+            self.flush()
+            self.line("_c.room = _r")
+        if self.held:
+            self.line("_c.held -= " + " + ".join(self.held.values()))
+        prologue = [
+            "def root(_c, _d, _o, _y):",
+            "    _w = _o.append",
+            "    _x = _o.extend",
+            "    _r = _c.room",
+        ]
+        prologue.extend(f"    {size} = 0" for size in self.held.values())
         for name in self.plugins:
             prologue.append(f"    f_{name} = _c.plugin({name!r})")
         default = ", _U" if self.strict else ""
@@ -219,7 +281,7 @@ class CodeGenerator:
             lines.append("    pass")
             spans.append([])
             positions.append(-1)
-        return Generated("\n".join(lines) + "\n", spans, positions, self.targets)
+        return Generated("\n".join(lines) + "\n", spans, positions, self.targets, self.units + 1)
 
     def target(self, kind: str, name: str, pos: int) -> str:
         """The global holding the ``Target`` for a layout/import/component name."""
@@ -278,6 +340,7 @@ class CodeGenerator:
     # -- statements -------------------------------------------------------------------------
 
     def s_If(self, node: If) -> None:
+        self.units += 1
         for index, (condition, body) in enumerate(node.branches):
             keyword = "if " if index == 0 else "elif "
             self.line(keyword, self.expr(condition), ":", pos=condition.pos)
@@ -291,21 +354,32 @@ class CodeGenerator:
         scope = {node.value: f"l{self.counter}_{node.value}"}
         iterable = self.expr(node.iterable)
         if node.key is None:
-            self.line(f"for {scope[node.value]} in _it(_c, ", iterable, "):", pos=node.pos)
+            self.line(
+                f"for {scope[node.value]} in _it(_c, ", iterable, f", {_COST}):", pos=node.pos
+            )
         else:
             scope[node.key] = f"l{self.counter}_{node.key}"
             self.line(
                 f"for {scope[node.key]}, {scope[node.value]} in _itp(_c, ",
                 iterable,
-                "):",
+                f", {_COST}):",
                 pos=node.pos,
             )
+        header = len(self.body) - 1
+        outer, self.units = self.units, 1  # an iteration costs one unit and its body's
         self.scopes.append(scope)
         self.body_of(node.body)
         self.scopes.pop()
+        indent, text, spans, pos = self.body[header]
+        self.body[header] = (indent, text.replace(_COST, str(self.units)), spans, pos)
+        self.units = outer + 2
 
     def s_Set(self, node: Set) -> None:
-        self.line(f"{self.variable(node.name)} = ", self.expr(node.expr), pos=node.pos)
+        variable = self.variable(node.name)
+        self.line(f"{variable} = ", self.expr(node.expr), pos=node.pos)
+        size = self.held.setdefault(variable, f"_z{len(self.held)}")
+        self.line(f"{size} = _c.hold({variable}, {size})", pos=node.pos)
+        self.units += 2
 
     def s_Block(self, node: Block) -> None:
         self.flush()
@@ -319,6 +393,9 @@ class CodeGenerator:
         self.flush()
         self.out = outer
         self.line(f"_b[{node.name!r}] = _M(''.join({buffer}))")
+        # Given back: the block's text is charged again wherever it is yielded.
+        self.line(f"_r += _len(_b[{node.name!r}])")
+        self.units += 2
         self.line(f"_w = {outer}.append")
         self.line(f"_x = {outer}.extend")
 
@@ -327,7 +404,10 @@ class CodeGenerator:
         props = self.props(node.props)
         label = f"{node.kind} {node.name!r}"
         call = _spanned(_join(f"_c.include({target}, ", props, f", {self.out})"), node.pos, label)
+        self.line("_c.room = _r")
         self.line(call, pos=node.pos)
+        self.line("_r = _c.room")
+        self.units += INCLUDE_UNITS
 
     # -- expressions ------------------------------------------------------------------------
 
@@ -343,6 +423,7 @@ class CodeGenerator:
         """Generate an expression, with spans."""
         code = getattr(self, "e_" + type(node).__name__)(node)
         assert isinstance(code, Code)
+        self.units += 1
         return _spanned(code, node.pos, f"plugin {node.name!r}" if isinstance(node, Call) else "")
 
     def e_Literal(self, node: Literal) -> Code:
@@ -358,7 +439,17 @@ class CodeGenerator:
 
     def e_Attr(self, node: Attr) -> Code:
         helper = "_gas" if self.strict else "_ga"
-        return _join(f"{helper}(", self.expr(node.obj), f", {node.name!r})")
+        obj = self.expr(node.obj)
+        if not self.strict and isinstance(node.obj, Name):
+            # A dict's key, read inline (``_ga`` does the same, one call later): this
+            # pays for the output checks on the common ``item.name``.
+            name = obj.text
+            return _join(
+                f"({name}.get({node.name!r}) if _T({name}) is _D else {helper}(",
+                obj,
+                f", {node.name!r}))",
+            )
+        return _join(f"{helper}(", obj, f", {node.name!r})")
 
     def e_Item(self, node: Item) -> Code:
         helper = "_gis" if self.strict else "_gi"
@@ -385,13 +476,17 @@ class CodeGenerator:
         return _join(f"{_UNARY[node.op]}(", self.expr(node.operand), ")")
 
     def e_Binary(self, node: Binary) -> Code:
-        return _join(f"{_BINARY[node.op]}(", self.expr(node.left), ", ", self.expr(node.right), ")")
+        helper = "_add(_c, " if node.op == "+" else f"{_BINARY[node.op]}("
+        return _join(helper, self.expr(node.left), ", ", self.expr(node.right), ")")
 
     def e_Compare(self, node: Compare) -> Code:
+        left = self.expr(node.left)
+        if not isinstance(node.left, Literal) and not isinstance(node.right, Literal):
+            left = _join("_big(_c, ", left, ")")  # comparing two large values is work
         if node.op in _COMPARE:
-            return _join("(", self.expr(node.left), f" {node.op} ", self.expr(node.right), ")")
+            return _join("(", left, f" {node.op} ", self.expr(node.right), ")")
         helper = _STRICT_COMPARE[node.op]
-        return _join(f"{helper}(", self.expr(node.left), ", ", self.expr(node.right), ")")
+        return _join(f"{helper}(", left, ", ", self.expr(node.right), ")")
 
     def e_Logical(self, node: Logical) -> Code:
         return _join("(", self.expr(node.left), f" {node.op} ", self.expr(node.right), ")")

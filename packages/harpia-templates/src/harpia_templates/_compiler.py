@@ -53,6 +53,10 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "_it": rt.iterate,
     "_itp": rt.iterate_pairs,
     "_props": rt.props,
+    "_len": len,
+    "_T": type,
+    "_D": dict,
+    "_big": rt.charge_size,
 }
 _serial = itertools.count(1)
 MAX_SITES: Final = 8
@@ -66,9 +70,10 @@ class CompiledTemplate:
         function: ``root(context, data, out, blocks)``: appends its output to ``out``.
         code: The generated Python source (for the curious and for tests).
         stamp: What the loader compares to notice the file changed (mtime, size).
+        cost: Work units one run of it costs, its loops aside (charged each time it runs).
     """
 
-    __slots__ = ("_positions", "code", "function", "lines", "source", "spans", "stamp")
+    __slots__ = ("_positions", "code", "cost", "function", "lines", "source", "spans", "stamp")
 
     def __init__(
         self,
@@ -78,7 +83,9 @@ class CompiledTemplate:
         spans: list[list[Span]],
         lines: list[int],
         stamp: object = None,
+        cost: int = 1,
     ) -> None:
+        self.cost = cost
         self.source = source
         self.function = function
         self.code = code
@@ -154,7 +161,13 @@ def compile_template(
         raise error from None
     exec(code, namespace)
     template = CompiledTemplate(
-        source, namespace["root"], generated.code, generated.spans, generated.lines, stamp
+        source,
+        namespace["root"],
+        generated.code,
+        generated.spans,
+        generated.lines,
+        stamp,
+        generated.cost,
     )
     namespace["__harpia_template__"] = template
     return template
@@ -164,6 +177,7 @@ def render(template: CompiledTemplate, data: Mapping[str, Any], context: RenderC
     """Run ``template`` with ``data``; every failure becomes a located ``TemplateError``."""
     out: list[str] = []
     try:
+        context.charge(template.cost)
         template.function(context, data, out, EMPTY_BLOCKS)
     except TemplateError as exc:
         _locate(exc, exc.__traceback__)

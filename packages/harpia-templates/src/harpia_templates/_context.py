@@ -2,8 +2,20 @@
 
 A compiled template is a plain function ``root(context, data, out, blocks)``. The context
 carries what is per render, never global: the plugins, the nonce that ``generateNonce()``
-returns (so two concurrent requests never see each other's), the loop budget, and the
+returns (so two concurrent requests never see each other's), the resource budgets, and the
 include depth; and it loads the layouts, imports and components a template names.
+
+The budgets (see ``_codegen`` for where the generated code charges them):
+
+- ``room``: characters of output still allowed (``max_output``). Each write of text and
+  values subtracts what it wrote and checks; a block's text is given back when the block
+  is finished, since it is charged again where it is yielded.
+- ``work``: work units still allowed (``max_work``). A template charges its top-level
+  units each time it runs, a loop its body's units times its length when it starts, and
+  ``+`` one unit per 8 characters (or items) of a large result.
+- ``held``: the size of the values ``@set`` locals hold now (``max_locals``): the length
+  of a string, bytes or container. Rebinding a local gives back what it held before, and
+  a template's locals are given back when it returns.
 """
 
 from __future__ import annotations
@@ -11,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
-from ._errors import TemplateError, TemplateNotFound
+from ._errors import TemplateError, TemplateLimitError, TemplateNotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -19,6 +31,8 @@ if TYPE_CHECKING:
     from ._compiler import CompiledTemplate
 
 EMPTY_BLOCKS: dict[str, str] = {}
+# What max_locals measures: strings and bytes by length, containers by item count.
+_SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,9 @@ class RenderContext:
         plugins: Name → callable, for ``name(...)`` calls in templates.
         max_iterations: Loop iterations allowed in this render (all loops together).
         max_depth: How deep layouts, imports and components may nest.
+        max_output: Characters of output allowed in this render.
+        max_work: Work units allowed in this render.
+        max_locals: Total size of the values ``@set`` locals may hold at once.
         nonce: What ``generateNonce()`` returns during this render, if given.
         nonce_provider: Called by ``generateNonce()`` when no ``nonce`` was given.
     """
@@ -59,12 +76,18 @@ class RenderContext:
     __slots__ = (
         "budget",
         "depth",
+        "held",
         "loader",
         "max_depth",
         "max_iterations",
+        "max_locals",
+        "max_output",
+        "max_work",
         "nonce",
         "nonce_provider",
         "plugins",
+        "room",
+        "work",
     )
 
     def __init__(
@@ -74,6 +97,9 @@ class RenderContext:
         *,
         max_iterations: int,
         max_depth: int,
+        max_output: int,
+        max_work: int,
+        max_locals: int,
         nonce: str | None = None,
         nonce_provider: Callable[[], str] | None = None,
     ) -> None:
@@ -85,6 +111,59 @@ class RenderContext:
         self.max_depth = max_depth
         self.nonce = nonce
         self.nonce_provider = nonce_provider
+        self.room = self.max_output = max_output
+        self.work = self.max_work = max_work
+        self.held = 0
+        self.max_locals = max_locals
+
+    # -- budgets --------------------------------------------------------------------------
+
+    def charge(self, units: int) -> None:
+        """Spend ``units`` of work.
+
+        Raises:
+            TemplateLimitError: the render has done more than ``max_work`` units.
+        """
+        self.work -= units
+        if self.work < 0:
+            raise TemplateLimitError(
+                f"render exceeded {self.max_work:,} work units (max_work); loops, "
+                "expressions and included templates all count. Raise it with "
+                "TemplateEngine(max_work=...)",
+                limit="max_work",
+            )
+
+    def overflow(self) -> NoReturn:
+        """The output went past ``max_output`` (``room`` fell below zero).
+
+        Raises:
+            TemplateLimitError: always.
+        """
+        raise TemplateLimitError(
+            f"render exceeded {self.max_output:,} characters of output (max_output). "
+            "Raise it with TemplateEngine(max_output=...)",
+            limit="max_output",
+        )
+
+    def hold(self, value: Any, before: int) -> int:
+        """``@set``: a local now holds ``value`` instead of something of size ``before``.
+
+        Returns the size charged for ``value`` (the length of a string, bytes or
+        container; 0 for anything else).
+
+        Raises:
+            TemplateLimitError: the locals hold more than ``max_locals`` together.
+        """
+        size = len(value) if isinstance(value, _SIZED) else 0
+        held = self.held = self.held + size - before
+        if held > self.max_locals:
+            raise TemplateLimitError(
+                f"@set locals hold {held:,} characters or items together, more than "
+                f"{self.max_locals:,} (max_locals). Raise it with "
+                "TemplateEngine(max_locals=...)",
+                limit="max_locals",
+            )
+        return size
 
     def plugin(self, name: str) -> Callable[..., Any]:
         """The plugin ``name``; an unknown one fails when (and where) it is called."""
@@ -138,6 +217,9 @@ class RenderContext:
                 f"{target.kind} {target.name!r} not found: {target.path} does not exist",
                 path=target.path,
             )
+        self.work -= template.cost
+        if self.work < 0:
+            self.charge(0)
         return template
 
     def include(self, target: Target, props: dict[str, Any], out: list[str]) -> None:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 _PATH_KEYS: Final = frozenset({"views", "layouts", "components"})
 _PLUGIN_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _NO_DATA: Final[Mapping[str, Any]] = {}
+DEFAULT_MAX_OUTPUT: Final = 64 * 1024 * 1024  # characters
+DEFAULT_MAX_WORK: Final = 5_000_000  # units
+DEFAULT_MAX_LOCALS: Final = 64 * 1024 * 1024  # characters or items
 
 
 class TemplateEngine:
@@ -39,6 +42,14 @@ class TemplateEngine:
             rendering empty.
         max_iterations: Loop iterations one render may run, all loops together.
         max_depth: How deep layouts, imports and components may nest (recursion guard).
+        max_output: Characters of output one render may write, layouts and components
+            included (``TemplateLimitError`` past it).
+        max_work: Work units one render may spend: a unit per expression operation, write
+            and statement, loop bodies times their iterations, templates each time they
+            run, and a unit per 8 characters of large ``+`` results. The default stops a
+            render after about a second of CPU.
+        max_locals: Total size of what ``@set`` locals may hold at once (string and bytes
+            lengths, container item counts).
         nonce_provider: What ``generateNonce()`` calls when a render gets no ``nonce``.
 
     Raises:
@@ -58,6 +69,9 @@ class TemplateEngine:
         strict: bool = False,
         max_iterations: int = 1_000_000,
         max_depth: int = 64,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        max_work: int = DEFAULT_MAX_WORK,
+        max_locals: int = DEFAULT_MAX_LOCALS,
         nonce_provider: Callable[[], str] | None = None,
     ) -> None:
         paths = _check_paths(path, use_modules)
@@ -71,7 +85,13 @@ class TemplateEngine:
             raise ValueError(
                 f"file_extension must start with a dot, like '.html': {file_extension!r}"
             )
-        for name, value in (("max_iterations", max_iterations), ("max_depth", max_depth)):
+        for name, value in (
+            ("max_iterations", max_iterations),
+            ("max_depth", max_depth),
+            ("max_output", max_output),
+            ("max_work", max_work),
+            ("max_locals", max_locals),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         for name, flag in (
@@ -88,6 +108,9 @@ class TemplateEngine:
         self.strict = strict
         self.max_iterations = max_iterations
         self.max_depth = max_depth
+        self.max_output = max_output
+        self.max_work = max_work
+        self.max_locals = max_locals
         self.paths: Mapping[str, str | None] = paths
         self._loader = Loader(
             paths,
@@ -253,6 +276,9 @@ class TemplateEngine:
             self._plugins,
             max_iterations=self.max_iterations,
             max_depth=self.max_depth,
+            max_output=self.max_output,
+            max_work=self.max_work,
+            max_locals=self.max_locals,
             nonce=nonce,
             nonce_provider=self._nonce_provider,
         )

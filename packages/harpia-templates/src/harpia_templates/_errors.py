@@ -129,3 +129,16 @@ class TemplateNotFound(TemplateError):
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class TemplateLimitError(TemplateError):
+    """A render went past one of the engine's resource limits and was stopped.
+
+    Attributes:
+        limit: The engine option that was exceeded: ``"max_output"``, ``"max_work"``,
+            ``"max_locals"`` or ``"max_iterations"``.
+    """
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit

@@ -24,15 +24,16 @@ from __future__ import annotations
 import json
 import math
 import types
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Final
 
-from ._errors import TemplateError
+from ._errors import TemplateError, TemplateLimitError
 
 if TYPE_CHECKING:
     from ._context import RenderContext
 
 MAX_STRING: Final = 10_000_000
+FREE_SIZE: Final = 256  # results of + up to this long cost no more than the operation
 MAX_INT_BITS: Final = 4096
 
 
@@ -127,13 +128,45 @@ def to_str(value: Any) -> str:
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, list | tuple):
-        return ",".join(map(to_str, value))
+        return _list_text(value)
     if is_internal(value):
         return ""  # functions, classes, modules... are not template values
     cls: Any = type(value)
     if cls.__str__ is object.__str__ and cls.__repr__ is object.__repr__:
         return f"[object {cls.__name__}]"  # not Python's repr, which shows an address
     return str(value)
+
+
+def _list_text(value: list[Any] | tuple[Any, ...]) -> str:
+    """``[1, 2]`` → ``"1,2"``, refused past ``MAX_STRING`` characters (a list holding the
+    same long string many times, or lists of lists, would otherwise make a huge text)."""
+    parts = [to_str(item) for item in value]
+    if len(parts) + sum(map(len, parts)) > MAX_STRING:
+        raise TemplateError(f"text of a list too long (over {MAX_STRING:,} characters)")
+    return ",".join(parts)
+
+
+def _check_json_size(value: Any) -> None:
+    """Refuse a value whose JSON would pass ``MAX_STRING`` characters, before writing it
+    (each value counted where it appears: a list holding the same long string or list
+    many times is as large as its JSON)."""
+    budget = MAX_STRING
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+        elif isinstance(item, Mapping):
+            budget -= 2 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            budget -= len(item) + 2
+            stack.extend(item)
+        else:
+            budget -= 1
+        if budget < 0:
+            raise TemplateError(f"json() value too large (over {MAX_STRING:,} characters)")
 
 
 def escape(value: Any) -> str:
@@ -183,6 +216,7 @@ def json_script(value: Any) -> Markup:
     ``< > &`` and ``'`` become ``\\u`` escapes (so ``</script>`` and ``<!--`` cannot appear),
     and ``ensure_ascii`` escapes U+2028/U+2029.
     """
+    _check_json_size(value)
     text = json.dumps(value, ensure_ascii=True)
     return Markup(
         text.replace("<", "\\u003c")
@@ -299,18 +333,29 @@ def _operands(symbol: str, left: Any, right: Any) -> TemplateError:
     return TemplateError(f"'{symbol}' needs numbers, got {_describe(left)} and {_describe(right)}")
 
 
-def add(left: Any, right: Any) -> Any:
-    """``+``: numbers add, strings concatenate (with ``to_str``), lists join."""
+def add(context: RenderContext, left: Any, right: Any) -> Any:
+    """``+``: numbers add, strings concatenate (with ``to_str``), lists join.
+
+    A result longer than ``FREE_SIZE`` costs one work unit per 8 characters or items
+    (copying it is work, and bounding what all of them add up to bounds the memory a
+    render can fill with values it builds).
+    """
     if _is_number(left) and _is_number(right):
         return _check_int(left + right)
     if isinstance(left, str) or isinstance(right, str):
         left, right = to_str(left), to_str(right)
-        if len(left) + len(right) > MAX_STRING:
-            raise TemplateError(f"string too long (over {MAX_STRING:,} characters)")
+        size = len(left) + len(right)
+        if size > FREE_SIZE:
+            if size > MAX_STRING:
+                raise TemplateError(f"string too long (over {MAX_STRING:,} characters)")
+            context.charge(size >> 3)
         return left + right
     if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        if len(left) + len(right) > MAX_STRING:
-            raise TemplateError(f"list too long (over {MAX_STRING:,} items)")
+        size = len(left) + len(right)
+        if size > FREE_SIZE:
+            if size > MAX_STRING:
+                raise TemplateError(f"list too long (over {MAX_STRING:,} items)")
+            context.charge(size >> 3)
         return [*left, *right]
     raise TemplateError(f"cannot add {_describe(left)} and {_describe(right)}")
 
@@ -367,6 +412,16 @@ def pos(value: Any) -> Any:
     raise TemplateError(f"'+' needs a number, got {_describe(value)}")
 
 
+def charge_size(context: RenderContext, value: Any) -> Any:
+    """``value``, after charging a unit per 8 characters or items when it is large (the
+    left side of a comparison between two values that are not literals)."""
+    if isinstance(value, str | list | tuple | dict):
+        size = len(value)
+        if size > FREE_SIZE:
+            context.charge(size >> 3)
+    return value
+
+
 def strict_eq(left: Any, right: Any) -> bool:
     """``===``: equal and of the same kind (``1 === 1.0``, but not ``1 === true``)."""
     if _is_number(left) and _is_number(right):
@@ -382,37 +437,51 @@ def strict_ne(left: Any, right: Any) -> bool:
 # -- loops -------------------------------------------------------------------------------
 
 
-def _charge(context: RenderContext, count: int) -> None:
+def _charge(context: RenderContext, count: int, units: int) -> None:
+    """A loop of ``count`` iterations whose body costs ``units``: charged when it starts."""
     context.budget -= count
+    context.work -= count * units
     if context.budget < 0:
-        raise TemplateError(
-            f"render exceeded {context.max_iterations:,} loop iterations (max_iterations)"
+        raise TemplateLimitError(
+            f"render exceeded {context.max_iterations:,} loop iterations (max_iterations). "
+            "Raise it with TemplateEngine(max_iterations=...)",
+            limit="max_iterations",
         )
+    if context.work < 0:
+        context.charge(0)
 
 
-def iterate(context: RenderContext, value: Any) -> Iterable[Any]:
+def _charged(context: RenderContext, items: Iterable[Any], units: int) -> Iterator[Any]:
+    """An iterable of unknown length, charged one iteration at a time."""
+    for item in items:
+        _charge(context, 1, units)
+        yield item
+
+
+def iterate(context: RenderContext, value: Any, units: int) -> Iterable[Any]:
     """What ``@for item in value`` walks: items of a list, keys of a mapping."""
     if type(value) is list or type(value) is tuple:
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return value
     if value is None or value is MISSING:
         return ()
     if is_internal(value) or not isinstance(value, Iterable):
         raise TemplateError(f"cannot loop over {_describe(value)}")
     if isinstance(value, Sized):
-        _charge(context, len(value))
-    return value
+        _charge(context, len(value), units)
+        return value
+    return _charged(context, value, units)
 
 
-def iterate_pairs(context: RenderContext, value: Any) -> Iterable[tuple[Any, Any]]:
+def iterate_pairs(context: RenderContext, value: Any, units: int) -> Iterable[tuple[Any, Any]]:
     """What ``@for [key, value] in obj`` walks: a mapping's items, a list's (index, item)."""
     if value is None or value is MISSING:
         return ()
     if isinstance(value, Mapping):
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return value.items()
     if isinstance(value, list | tuple | str):
-        _charge(context, len(value))
+        _charge(context, len(value), units)
         return enumerate(value)
     raise TemplateError(f"@for [key, value] needs an object or an array, got {_describe(value)}")
 
