@@ -145,9 +145,10 @@ def test_page_examples_run(
             if block.directive == "skip":
                 assert block.reason, f"{block.where}: a skipped block must say why"
                 continue
-            if block.title is not None:
-                write_file(tmp_path, block)
+            written = write_file(tmp_path, block) if block.title is not None else None
             if block.language == "python":
+                if written is not None:  # a module of the example knows where it is
+                    namespace["__file__"] = str(written)
                 if block.directive == "pytest":
                     run_pytest(tmp_path, block)
                 else:
