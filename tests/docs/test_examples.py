@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from _pytest.assertion.rewrite import rewrite_asserts
 
 from harpia import Harpia
 from tests.docs.blocks import DOCS, ROOT, Block, blocks, pages
@@ -116,8 +117,10 @@ def run_pytest(folder: Path, block: Block) -> None:
 
 
 def run_python(block: Block, namespace: dict[str, Any], runner: asyncio.Runner) -> None:
+    tree = ast.parse(block.code, block.where)
+    rewrite_asserts(tree, block.code.encode())  # pytest's detailed assertion messages
     code = compile(
-        block.code, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+        tree, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
     )
     if code.co_flags & inspect.CO_COROUTINE:
         result = eval(code, namespace)  # top-level await: a coroutine to run
