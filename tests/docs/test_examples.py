@@ -17,7 +17,6 @@ import shlex
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,6 +27,8 @@ from harpia import Harpia
 from tests.docs.blocks import DOCS, ROOT, Block, blocks, pages
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.support.redis_server import RedisServer
 
 PAGES = pages()
@@ -113,7 +114,8 @@ def run_pytest(folder: Path, block: Block) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{block.where}: pytest failed\n{output}"
     assert re.search(r"\b\d+ passed\b", output), f"{block.where}: no test ran\n{output}"
-    assert " failed" not in output and "warning" not in output.lower(), output
+    assert " failed" not in output, output
+    assert "warning" not in output.lower(), output
 
 
 def run_python(block: Block, namespace: dict[str, Any], runner: asyncio.Runner) -> None:
