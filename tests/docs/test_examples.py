@@ -196,3 +196,24 @@ def test_the_install_check_refuses_wrong_names() -> None:
     assert pip_install_problems(block("pip install harpia\n"))
     assert pip_install_problems(block("pip install 'harpia-router[redis]'\n"))
     assert pip_install_problems(block("pip install harpia-nope\n"))
+
+
+def test_python_blocks_are_formatted(tmp_path: Path) -> None:
+    """``ruff format`` at 88 columns, so examples read without a horizontal scroll bar."""
+    files = {}
+    for n, block in enumerate(b for page in PAGES for b in blocks(page)):
+        if block.language == "python":
+            target = tmp_path / f"block_{n}.py"
+            target.write_text(block.code, encoding="utf-8")
+            files[target.name] = block.where
+    ruff = [sys.executable, "-m", "ruff", "format", "--isolated", "--check"]
+    result = subprocess.run(
+        [*ruff, "--line-length", "88", "--target-version", "py311", *sorted(files)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    unformatted = [where for name, where in files.items() if name in result.stdout]
+    assert result.returncode == 0, unformatted or result.stdout + result.stderr
