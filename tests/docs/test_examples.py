@@ -143,7 +143,16 @@ def test_page_examples_run(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     namespace: dict[str, Any] = {"__name__": "docs_example"}
-    exercised = False
+    handled: set[int] = set()  # the apps that answered at least one request
+    original = Harpia.handle
+
+    async def handle(self: Harpia, request: Any) -> Any:
+        handled.add(id(self))
+        return await original(self, request)
+
+    monkeypatch.setattr(Harpia, "handle", handle)
+    apps: dict[int, tuple[Harpia, str]] = {}
+    modules: set[str] = set()  # blocks that are files of the example (title="...")
     with asyncio.Runner() as runner:
         for block in found:
             assert block.language in LANGUAGES, f"{block.where}: unknown language"
@@ -156,9 +165,15 @@ def test_page_examples_run(
                     namespace["__file__"] = str(written)
                 if block.directive == "pytest":
                     run_pytest(tmp_path, block)
+                    # the test file imported the page's modules: their apps were exercised
+                    handled.update(k for k, (_, where) in apps.items() if where in modules)
                 else:
                     run_python(block, namespace, runner)
-                exercised = exercised or "TestClient" in block.code
+                for value in namespace.values():
+                    if isinstance(value, Harpia):
+                        apps.setdefault(id(value), (value, block.where))
+                if block.title is not None:
+                    modules.add(block.where)
             elif block.language == "bash":
                 assert not pip_install_problems(block), pip_install_problems(block)
             elif block.language == "toml":
@@ -169,11 +184,11 @@ def test_page_examples_run(
                 assert block.title is not None or block.language == "nginx", (
                     f"{block.where}: an html block is a template file: give it a title"
                 )
-        apps = [v for v in namespace.values() if isinstance(v, Harpia)]
-        if apps:  # every app a page builds is driven by a request somewhere on the page
-            assert exercised, f"docs/{page.relative_to(DOCS)}: an app no example requests"
-            for app in apps:
-                runner.run(app.shutdown())
+        # Every app a page builds answers at least one request somewhere on the page.
+        idle = [where for key, (_, where) in apps.items() if key not in handled]
+        assert not idle, f"apps that no example sends a request to, built at {idle}"
+        for app, _ in apps.values():
+            runner.run(app.shutdown())
 
 
 def test_the_pages_that_must_run_a_real_test_file_do() -> None:
