@@ -7,7 +7,12 @@ contextvars never leak between requests), one request at a time per connection.
 Accepting: the listening socket is a plain non-blocking socket. The accept loop waits
 until it is readable, then accepts until the backlog is empty (at most ``backlog`` per
 turn) — anyio's ``Listener.serve`` takes one connection per event-loop turn, which lets
-the backlog grow under load.
+the backlog grow under load. Out of descriptors, it sleeps (``AcceptBackoff``).
+
+Timeouts: reads between requests run under the header/keep-alive deadline of the
+connection's state; a read of request-body bytes under ``body_timeout`` (then 408 and
+close); every write of at most ``WRITE_PIECE`` bytes under ``write_timeout`` (then the
+connection is dropped). During a graceful shutdown both shrink to ``SHUTDOWN_PATIENCE``.
 """
 
 from __future__ import annotations
@@ -25,10 +30,15 @@ from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
 from ._common import (
     LINGER_TIMEOUT,
+    SHUTDOWN_PATIENCE,
+    WRITE_PIECE,
+    AcceptBackoff,
+    BodyTimeout,
     ClientDisconnected,
     body_error,
     logger,
     new_connection,
+    progress_timeout,
     response_head,
 )
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
@@ -45,6 +55,8 @@ if TYPE_CHECKING:
     from ._ws_anyio import AnyioWebSocket
 
 _STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+_BODY = TimerKind.BODY
+_WRITE = TimerKind.WRITE
 _LINGER_BYTES = 1024 * 1024
 
 
@@ -69,6 +81,8 @@ class AnyioDriver:
         self._done = anyio.Event()
         self._all_closed = anyio.Event()
         self.aborting = False
+        self.draining = False  # graceful shutdown: stuck clients get SHUTDOWN_PATIENCE
+        self._backoff = AcceptBackoff()
 
     async def start(self, task_group: TaskGroup, sock: socket.socket) -> None:
         """Start accepting on ``sock`` (a listening, non-blocking socket)."""
@@ -90,17 +104,21 @@ class AnyioDriver:
         assert sock is not None
         batch = self.config.backlog
         tcp = sock.family != socket.AF_UNIX
+        backoff = self._backoff
         while True:
             await anyio.wait_readable(sock)
             for _ in range(batch):
                 try:
                     client, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
+                    backoff.caught_up()
                     break
-                except OSError as exc:  # EMFILE, ENOBUFS …: back off a little
-                    logger.warning("accept() failed: %s", exc)
-                    await anyio.sleep(0.1)
-                    break
+                except OSError as exc:
+                    delay = backoff.failed(exc)
+                    if delay:  # out of descriptors: wait for some to free up
+                        await anyio.sleep(delay)
+                        break
+                    continue
                 client.setblocking(False)
                 if tcp:
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -131,7 +149,12 @@ class AnyioDriver:
             self._all_closed.set()
 
     async def drain(self) -> None:
-        """Close idle connections, let the busy ones finish their response, wait for all."""
+        """Close idle connections, let the busy ones finish their response, wait for all.
+
+        A busy connection that waits on its client (body bytes, or the client reading the
+        response) is given ``SHUTDOWN_PATIENCE`` without progress from now on.
+        """
+        self.draining = True
         for connection in list(self.connections):
             connection.request_close()
         if self.connections:
@@ -158,6 +181,9 @@ class AnyioConnection:
         self._server = _address(stream, anyio.abc.SocketAttribute.local_address)
         self._lost = False
         self._read_scope: anyio.CancelScope | None = None
+        self._body_scope: anyio.CancelScope | None = None  # waiting for body bytes
+        self._write_scope: anyio.CancelScope | None = None  # waiting for the client to read
+        self._body_expired = False
         self._timer_kind: TimerKind | None = None
         self._deadline = math.inf
         self._ws: AnyioWebSocket | None = None  # after a WebSocket upgrade
@@ -300,6 +326,8 @@ class AnyioConnection:
         if conn.waiting_for_continue:
             await self._send(conn.send_continue())
         while True:
+            if self._body_expired:
+                raise BodyTimeout()
             event = conn.next_event()
             kind = type(event)
             if kind is BodyChunk:
@@ -312,24 +340,72 @@ class AnyioConnection:
                 return b""
             if self._lost:
                 raise ClientDisconnected()
-            conn.receive_data(await self._receive_bytes())
+            conn.receive_data(await self._receive_body_bytes())
+
+    async def _receive_body_bytes(self) -> bytes:
+        """Read under ``body_timeout``: when it runs out, answer 408 and close."""
+        timeout = progress_timeout(self._driver.config, _BODY, self._driver.draining)
+        data = b""
+        with anyio.move_on_after(timeout) as scope:
+            self._body_scope = scope
+            try:
+                data = await self._receive_bytes()
+            finally:
+                self._body_scope = None
+        if not scope.cancelled_caught:
+            return data
+        logger.debug("%s timed out (%s)", self._client, _BODY.value)
+        self._body_expired = True
+        await self._send(self._conn.expire())  # a 408 when nothing was answered yet
+        raise BodyTimeout()
 
     async def _send(self, data: bytes) -> None:
         if not data or self._lost:
             return
         try:
-            await self._stream.send(data)
+            if len(data) <= WRITE_PIECE:
+                await self._send_piece(data)
+                return
+            for start in range(0, len(data), WRITE_PIECE):
+                if not await self._send_piece(data[start : start + WRITE_PIECE]):
+                    return
         except _STREAM_ERRORS as exc:
             logger.debug("client %s went away: %r", self._client, exc)
             self._lost = True
+
+    async def _send_piece(self, data: bytes) -> bool:
+        """Send under ``write_timeout``: a client that reads nothing for so long is dropped.
+
+        Returns:
+            False when the time ran out (the connection is then lost).
+        """
+        timeout = progress_timeout(self._driver.config, _WRITE, self._driver.draining)
+        with anyio.move_on_after(timeout) as scope:
+            self._write_scope = scope
+            try:
+                await self._stream.send(data)
+            finally:
+                self._write_scope = None
+        if scope.cancelled_caught:
+            logger.debug("%s read nothing for %.1f s: closing", self._client, timeout)
+            self._lost = True  # what is left unsent is dropped by aclose()
+            return False
+        return True
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
         if self._ws is not None:
             self._ws.request_close()
             return
-        if self._conn.request_close() and self._read_scope is not None:
-            self._read_scope.cancel()
+        if self._conn.request_close():
+            if self._read_scope is not None:
+                self._read_scope.cancel()
+            return
+        # busy: the response may finish, but a client that does not move gets little time
+        deadline = anyio.current_time() + SHUTDOWN_PATIENCE
+        for scope in (self._body_scope, self._write_scope):
+            if scope is not None and scope.deadline > deadline:
+                scope.deadline = deadline
 
     async def _close(self) -> None:
         """Half-close, discard what the client still sends (bounded), then close."""
@@ -340,7 +416,8 @@ class AnyioConnection:
             and not self._driver.aborting
             and not isinstance(stream, TLSStream)
         ):
-            with anyio.move_on_after(LINGER_TIMEOUT):
+            linger = SHUTDOWN_PATIENCE if self._driver.draining else LINGER_TIMEOUT
+            with anyio.move_on_after(linger):
                 try:
                     await stream.send_eof()
                     received = 0

@@ -1,7 +1,9 @@
-"""What both drivers share: the ``Driver`` seam, the ``Date`` header, body errors, logging."""
+"""What both drivers share: the ``Driver`` seam, the ``Date`` header, body errors, logging,
+the timeouts a driver runs and the accept loop's back-off."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from email.utils import formatdate
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ._config import Config
     from ._connection import HTTPConnection
     from ._events import BodyError
+    from ._states import TimerKind
 
 logger = logging.getLogger("harpia.server")
 
@@ -33,12 +36,46 @@ response (a 413, typically) before the client has read it."""
 HIGH_WATER = 64 * 1024
 """Bytes read ahead of the app (pipelined requests, unread body) before reading pauses."""
 
+WRITE_PIECE = 64 * 1024
+"""Largest single write of the anyio driver: ``write_timeout`` is the time allowed for one
+piece, so a slow reader that keeps reading is never cut (the asyncio driver measures
+progress on its transport's buffer instead)."""
+
+SHUTDOWN_PATIENCE = 1.0
+"""During a graceful shutdown, a connection that waits on its client (body bytes, or
+the client reading the response) is given at most this many seconds without progress
+instead of ``body_timeout``/``write_timeout``: in-flight requests that make progress still
+finish, a stuck client does not hold the shutdown for ``shutdown_timeout``."""
+
+
+def progress_timeout(config: Config, kind: TimerKind, draining: bool) -> float:
+    """Seconds without progress allowed while waiting on the client for ``kind``.
+
+    ``BODY``: ``config.body_timeout``; ``WRITE``: ``config.write_timeout``; either at most
+    ``SHUTDOWN_PATIENCE`` once the server is ``draining`` (graceful shutdown).
+    """
+    from ._states import TimerKind
+
+    timeout = config.body_timeout if kind is TimerKind.BODY else config.write_timeout
+    return min(timeout, SHUTDOWN_PATIENCE) if draining else timeout
+
 
 class ClientDisconnected(HTTPError):
     """Raised from ``receive()`` when the client went away before sending the whole body."""
 
     def __init__(self, message: str = "client disconnected") -> None:
         super().__init__(400, message)
+
+
+class BodyTimeout(ClientDisconnected):
+    """Raised from ``receive()`` when no body byte came for ``body_timeout`` seconds.
+
+    The server has already answered 408 (when nothing else was sent) and closes the
+    connection: what the app answers after it is discarded.
+    """
+
+    def __init__(self, message: str = "request body timeout") -> None:
+        HTTPError.__init__(self, 408, message)
 
 
 def body_error(event: BodyError) -> HTTPError:
@@ -131,3 +168,61 @@ def make_driver(
     from ._anyio_driver import AnyioDriver
 
     return AnyioDriver(app, config, ssl_context)
+
+
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class AcceptBackoff:
+    """What an accept loop does when ``accept()`` fails: both drivers use one.
+
+    Out of descriptors (``EMFILE``/``ENFILE``) or kernel memory: stop accepting for
+    ``delay`` seconds (0.1 s, doubling up to 1 s while it lasts), and log one warning per
+    *episode* — from the first failure until the loop has caught up (accepted everything
+    waiting in the backlog) — not one per attempt: at the limit, a loop that retried at
+    once would burn the CPU and flood the log. Connections waiting in the backlog are
+    served once descriptors free up.
+    """
+
+    FIRST = 0.1
+    LONGEST = 1.0
+
+    __slots__ = ("_attempts", "_delay", "_since", "episodes")
+
+    def __init__(self) -> None:
+        self._delay = 0.0
+        self._since = 0.0
+        self._attempts = 0
+        self.episodes = 0
+
+    def failed(self, exc: OSError) -> float:
+        """``accept()`` raised ``exc``: the seconds to wait before accepting again."""
+        if exc.errno not in _OUT_OF_RESOURCES:  # ECONNABORTED, EPROTO …: that client's
+            logger.debug("accept() failed: %s", exc)
+            return 0.0
+        self._attempts += 1
+        if self._delay == 0.0:
+            self.episodes += 1
+            self._since = time.monotonic()
+            self._delay = self.FIRST
+            logger.warning(
+                "out of file descriptors or memory (accept: %s): pausing accepting, "
+                "retrying every %g-%g s until it works again",
+                exc.strerror or exc,
+                self.FIRST,
+                self.LONGEST,
+            )
+        else:
+            self._delay = min(self._delay * 2, self.LONGEST)
+        return self._delay
+
+    def caught_up(self) -> None:
+        """The backlog is empty (``accept()`` would block): the episode, if any, is over."""
+        if self._delay:
+            logger.debug(
+                "accepting again after %.1f s (%d attempts)",
+                time.monotonic() - self._since,
+                self._attempts,
+            )
+            self._delay = 0.0
+            self._attempts = 0
