@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harpia._server import HTTPConnection
+from harpia._server._config import Config
 from tests.support.processes import script_server
 
 from .io_support import (
@@ -160,5 +161,72 @@ async def test_shutdown_does_not_wait_for_a_stuck_client(driver: str, client: st
             print(f"\nD2 {driver}: shutdown with a {client} took {took:.2f} s (was 30 s)")
             assert code == 0
             assert took < 5
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("body_timeout", 0, ValueError),
+        ("write_timeout", -1, ValueError),
+        ("write_timeout", float("nan"), ValueError),
+        ("body_timeout", "30", TypeError),
+    ],
+)
+def test_timeouts_are_validated(option: str, value: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=option):
+        Config(port=0, **{option: value})  # type: ignore[arg-type]
+
+
+def test_timeouts_default_to_30_seconds() -> None:
+    config = Config(port=0)
+    assert (config.body_timeout, config.write_timeout) == (30, 30)
+
+
+@drivers
+async def test_a_slow_body_that_keeps_coming_is_not_cut(driver: str) -> None:
+    timeout = 1.5
+    async with (
+        asyncio.timeout(20),
+        script_server(SERVER, options(driver, body_timeout=timeout)) as (_, port),
+    ):
+        reader, writer = await connect(port)
+        try:
+            writer.write(SLOW_BODY)
+            started = time.monotonic()
+            for byte in b"0123456789":  # one byte every 0.4 s: 4 s in all, > body_timeout
+                await asyncio.sleep(0.4)
+                writer.write(bytes([byte]))
+            data = await asyncio.wait_for(reader.readuntil(b"0123456789"), 5)
+            took = time.monotonic() - started
+            assert data.startswith(b"HTTP/1.1 200 ")
+            assert took > 2 * timeout
+        finally:
+            writer.close()
+
+
+@drivers
+async def test_a_slow_reader_that_keeps_reading_is_not_cut(driver: str, ten_mib: Path) -> None:
+    timeout = 1.5
+    settings = options(driver, write_timeout=timeout, static=str(ten_mib))
+    async with asyncio.timeout(25), script_server(SERVER, settings) as (_, port):
+        reader, writer = await connect(port)
+        try:
+            writer.write(b"GET /ten.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            started = time.monotonic()
+            received = 0
+            for _ in range(200):  # ~2 MiB/s: 5 s for the file, > 3 x write_timeout
+                await asyncio.sleep(0.05)
+                chunk = await asyncio.wait_for(reader.read(100 * 1024), 5)
+                if not chunk:
+                    break
+                received += len(chunk)
+            else:
+                received += len(await asyncio.wait_for(reader.read(), 5))
+            took = time.monotonic() - started
+            print(f"\n{driver}: a slow reader got {received} bytes in {took:.1f} s")
+            assert received > 10 << 20  # the head and the whole file
+            assert took > 2 * timeout
         finally:
             writer.close()

@@ -11,8 +11,11 @@ the backlog grow under load. Out of descriptors, it sleeps (``AcceptBackoff``).
 
 Timeouts: reads between requests run under the header/keep-alive deadline of the
 connection's state; a read of request-body bytes under ``body_timeout`` (then 408 and
-close); every write of at most ``WRITE_PIECE`` bytes under ``write_timeout`` (then the
-connection is dropped). During a graceful shutdown both shrink to ``SHUTDOWN_PATIENCE``.
+close). Writes go out in pieces of at most ``WRITE_PIECE`` bytes, and one watchdog task
+per driver looks at every connection a few times per ``write_timeout``: one that has not
+finished a piece for that long is closed (a cancel scope per write would cost more than
+the rest of a small response's send). During a graceful shutdown both shrink to
+``SHUTDOWN_PATIENCE``.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class AnyioDriver:
         self.aborting = False
         self.draining = False  # graceful shutdown: stuck clients get SHUTDOWN_PATIENCE
         self._backoff = AcceptBackoff()
+        self._watchdog_nap: anyio.CancelScope | None = None
 
     async def start(self, task_group: TaskGroup, sock: socket.socket) -> None:
         """Start accepting on ``sock`` (a listening, non-blocking socket)."""
@@ -93,11 +97,27 @@ class AnyioDriver:
         try:
             async with anyio.create_task_group() as group:
                 self._connections_group = group
+                group.start_soon(self._watch_writes)
                 task_status.started()
                 with self._accepting:
                     await self._accept_loop(group)
         finally:
             self._done.set()
+
+    async def _watch_writes(self) -> None:
+        """The ``write_timeout`` watchdog: close connections whose client reads nothing."""
+        config = self.config
+        while True:
+            timeout = progress_timeout(config, _WRITE, self.draining)
+            with anyio.move_on_after(timeout / 4) as self._watchdog_nap:
+                await anyio.sleep_forever()
+            self._watchdog_nap = None
+            timeout = progress_timeout(config, _WRITE, self.draining)
+            now = anyio.current_time()
+            for connection in list(self.connections):
+                if connection.stalled(now, timeout):
+                    logger.debug("%s read nothing for %.1f s: closing", connection.client, timeout)
+                    await connection.drop()
 
     async def _accept_loop(self, group: TaskGroup) -> None:
         sock = self._sock
@@ -155,6 +175,8 @@ class AnyioDriver:
         response) is given ``SHUTDOWN_PATIENCE`` without progress from now on.
         """
         self.draining = True
+        if self._watchdog_nap is not None:
+            self._watchdog_nap.cancel()  # look again now, with SHUTDOWN_PATIENCE
         for connection in list(self.connections):
             connection.request_close()
         if self.connections:
@@ -182,7 +204,9 @@ class AnyioConnection:
         self._lost = False
         self._read_scope: anyio.CancelScope | None = None
         self._body_scope: anyio.CancelScope | None = None  # waiting for body bytes
-        self._write_scope: anyio.CancelScope | None = None  # waiting for the client to read
+        self._sending = False  # in _send: the watchdog looks at _pieces
+        self._pieces = 0  # pieces sent so far: progress, for the watchdog
+        self._seen: tuple[int, float] | None = None  # (_pieces, when) at its first look
         self._body_expired = False
         self._timer_kind: TimerKind | None = None
         self._deadline = math.inf
@@ -362,35 +386,42 @@ class AnyioConnection:
     async def _send(self, data: bytes) -> None:
         if not data or self._lost:
             return
+        self._sending = True  # under the write_timeout watchdog (AnyioDriver._watch_writes)
         try:
             if len(data) <= WRITE_PIECE:
-                await self._send_piece(data)
-                return
-            for start in range(0, len(data), WRITE_PIECE):
-                if not await self._send_piece(data[start : start + WRITE_PIECE]):
-                    return
+                await self._stream.send(data)
+            else:
+                for start in range(0, len(data), WRITE_PIECE):
+                    await self._stream.send(data[start : start + WRITE_PIECE])
+                    self._pieces += 1
         except _STREAM_ERRORS as exc:
             logger.debug("client %s went away: %r", self._client, exc)
             self._lost = True
+        finally:
+            self._pieces += 1
+            self._sending = False
 
-    async def _send_piece(self, data: bytes) -> bool:
-        """Send under ``write_timeout``: a client that reads nothing for so long is dropped.
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's address (``None`` on a unix socket)."""
+        return self._client
 
-        Returns:
-            False when the time ran out (the connection is then lost).
-        """
-        timeout = progress_timeout(self._driver.config, _WRITE, self._driver.draining)
-        with anyio.move_on_after(timeout) as scope:
-            self._write_scope = scope
-            try:
-                await self._stream.send(data)
-            finally:
-                self._write_scope = None
-        if scope.cancelled_caught:
-            logger.debug("%s read nothing for %.1f s: closing", self._client, timeout)
-            self._lost = True  # what is left unsent is dropped by aclose()
+    def stalled(self, now: float, timeout: float) -> bool:
+        """For the watchdog: True when a write has made no progress for ``timeout``."""
+        if not self._sending or self._lost:
+            self._seen = None
             return False
-        return True
+        seen = self._seen
+        if seen is None or seen[0] != self._pieces:
+            self._seen = (self._pieces, now)
+            return False
+        return now - seen[1] >= timeout
+
+    async def drop(self) -> None:
+        """Close a stalled connection: its pending write fails, the request ends."""
+        self._lost = True  # what is left unsent is dropped
+        with contextlib.suppress(*_STREAM_ERRORS):
+            await self._stream.aclose()
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
@@ -403,9 +434,9 @@ class AnyioConnection:
             return
         # busy: the response may finish, but a client that does not move gets little time
         deadline = anyio.current_time() + SHUTDOWN_PATIENCE
-        for scope in (self._body_scope, self._write_scope):
-            if scope is not None and scope.deadline > deadline:
-                scope.deadline = deadline
+        scope = self._body_scope
+        if scope is not None and scope.deadline > deadline:
+            scope.deadline = deadline
 
     async def _close(self) -> None:
         """Half-close, discard what the client still sends (bounded), then close."""

@@ -450,6 +450,8 @@ class HTTPProtocol(asyncio.Protocol):
                         if self._write_paused:
                             await self._writable()
                 self._write(conn.end_response())
+                if self._write_paused:  # the next pipelined request waits for it
+                    await self._writable()
         finally:
             close = getattr(stream, "aclose", None)
             if close is not None:

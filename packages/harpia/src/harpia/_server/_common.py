@@ -10,6 +10,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Protocol
 
 from .._errors import HTTPError
+from ._states import TimerKind
 
 if TYPE_CHECKING:
     import socket
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from ._config import Config
     from ._connection import HTTPConnection
     from ._events import BodyError
-    from ._states import TimerKind
 
 logger = logging.getLogger("harpia.server")
 
@@ -54,8 +54,6 @@ def progress_timeout(config: Config, kind: TimerKind, draining: bool) -> float:
     ``BODY``: ``config.body_timeout``; ``WRITE``: ``config.write_timeout``; either at most
     ``SHUTDOWN_PATIENCE`` once the server is ``draining`` (graceful shutdown).
     """
-    from ._states import TimerKind
-
     timeout = config.body_timeout if kind is TimerKind.BODY else config.write_timeout
     return min(timeout, SHUTDOWN_PATIENCE) if draining else timeout
 
