@@ -10,12 +10,15 @@ answer again once the clients have closed.
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING
 
 import pytest
 
+from harpia._server._common import AcceptBackoff
 from tests.support.processes import proc_field, script_server
 
 from .io_support import SERVER, connect, get, options, sockets, wait_until
@@ -73,3 +76,22 @@ async def test_fd_limit_backs_off_logs_once_per_episode_and_recovers(
         assert "out of system resource" not in text
         assert "Traceback" not in text
         assert proc_field(pid, "status", "VmRSS") > 0  # still alive
+
+
+def test_backoff_doubles_to_a_second_and_logs_once_per_episode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backoff = AcceptBackoff()
+    emfile = OSError(errno.EMFILE, "Too many open files")
+    with caplog.at_level(logging.WARNING, logger="harpia.server"):
+        for _ in range(2):  # two episodes
+            delays = [backoff.failed(emfile) for _ in range(6)]
+            assert delays == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+            backoff.caught_up()
+        assert backoff.failed(OSError(errno.ECONNABORTED, "aborted")) == 0  # that client's
+        assert backoff.failed(OSError(errno.EBADF, "Bad file descriptor")) == 0.1
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 3
+    assert MESSAGE in messages[0]
+    assert messages[2].startswith("accept() failed (accept: Bad file descriptor)")
+    assert backoff.episodes == 3

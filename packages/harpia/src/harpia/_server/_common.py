@@ -170,16 +170,36 @@ def make_driver(
 
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
+# Errors of one pending connection, which Linux reports from accept() (accept(2): "treat
+# them like EAGAIN by retrying"): the next accept() works.
+_CLIENT_ERRORS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNABORTED",
+        "EPROTO",
+        "EPERM",
+        "ENETDOWN",
+        "ENOPROTOOPT",
+        "EHOSTDOWN",
+        "ENONET",
+        "EHOSTUNREACH",
+        "EOPNOTSUPP",
+        "ENETUNREACH",
+    )
+    if hasattr(errno, name)
+)
+
 
 class AcceptBackoff:
     """What an accept loop does when ``accept()`` fails: both drivers use one.
 
-    Out of descriptors (``EMFILE``/``ENFILE``) or kernel memory: stop accepting for
-    ``delay`` seconds (0.1 s, doubling up to 1 s while it lasts), and log one warning per
-    *episode* — from the first failure until the loop has caught up (accepted everything
-    waiting in the backlog) — not one per attempt: at the limit, a loop that retried at
-    once would burn the CPU and flood the log. Connections waiting in the backlog are
-    served once descriptors free up.
+    An error of one pending connection (``ECONNABORTED`` …): go on accepting. Out of
+    descriptors (``EMFILE``/``ENFILE``) or kernel memory — or any other error, which
+    would repeat at once — stop accepting for ``delay`` seconds (0.1 s, doubling up to
+    1 s while it lasts), and log one warning per *episode* — from the first failure until
+    the loop has caught up (accepted everything waiting in the backlog) — not one per
+    attempt: at the limit, a loop that retried at once would burn the CPU and flood the
+    log. Connections waiting in the backlog are served once descriptors free up.
     """
 
     FIRST = 0.1
@@ -194,8 +214,8 @@ class AcceptBackoff:
         self.episodes = 0
 
     def failed(self, exc: OSError) -> float:
-        """``accept()`` raised ``exc``: the seconds to wait before accepting again."""
-        if exc.errno not in _OUT_OF_RESOURCES:  # ECONNABORTED, EPROTO …: that client's
+        """``accept()`` raised ``exc``: the seconds to wait before accepting again (or 0)."""
+        if exc.errno in _CLIENT_ERRORS:
             logger.debug("accept() failed: %s", exc)
             return 0.0
         self._attempts += 1
@@ -203,9 +223,10 @@ class AcceptBackoff:
             self.episodes += 1
             self._since = time.monotonic()
             self._delay = self.FIRST
+            what = "out of file descriptors or memory" if exc.errno in _OUT_OF_RESOURCES else ""
             logger.warning(
-                "out of file descriptors or memory (accept: %s): pausing accepting, "
-                "retrying every %g-%g s until it works again",
+                "%s (accept: %s): pausing accepting, retrying every %g-%g s until it works",
+                what or "accept() failed",
                 exc.strerror or exc,
                 self.FIRST,
                 self.LONGEST,
