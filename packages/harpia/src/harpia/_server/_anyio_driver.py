@@ -7,7 +7,15 @@ contextvars never leak between requests), one request at a time per connection.
 Accepting: the listening socket is a plain non-blocking socket. The accept loop waits
 until it is readable, then accepts until the backlog is empty (at most ``backlog`` per
 turn) — anyio's ``Listener.serve`` takes one connection per event-loop turn, which lets
-the backlog grow under load.
+the backlog grow under load. Out of descriptors, it sleeps (``AcceptBackoff``).
+
+Timeouts: reads between requests run under the header/keep-alive deadline of the
+connection's state; a read of request-body bytes under ``body_timeout`` (then 408 and
+close). Writes go out in pieces of at most ``WRITE_PIECE`` bytes, and one watchdog task
+per driver looks at every connection a few times per ``write_timeout``: one that has not
+finished a piece for that long is closed (a cancel scope per write would cost more than
+the rest of a small response's send). During a graceful shutdown both shrink to
+``SHUTDOWN_PATIENCE``.
 """
 
 from __future__ import annotations
@@ -25,10 +33,15 @@ from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
 from ._common import (
     LINGER_TIMEOUT,
+    SHUTDOWN_PATIENCE,
+    WRITE_PIECE,
+    AcceptBackoff,
+    BodyTimeout,
     ClientDisconnected,
     body_error,
     logger,
     new_connection,
+    progress_timeout,
     response_head,
 )
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
@@ -45,6 +58,8 @@ if TYPE_CHECKING:
     from ._ws_anyio import AnyioWebSocket
 
 _STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+_BODY = TimerKind.BODY
+_WRITE = TimerKind.WRITE
 _LINGER_BYTES = 1024 * 1024
 
 
@@ -69,6 +84,9 @@ class AnyioDriver:
         self._done = anyio.Event()
         self._all_closed = anyio.Event()
         self.aborting = False
+        self.draining = False  # graceful shutdown: stuck clients get SHUTDOWN_PATIENCE
+        self._backoff = AcceptBackoff()
+        self._watchdog_nap: anyio.CancelScope | None = None
 
     async def start(self, task_group: TaskGroup, sock: socket.socket) -> None:
         """Start accepting on ``sock`` (a listening, non-blocking socket)."""
@@ -79,28 +97,48 @@ class AnyioDriver:
         try:
             async with anyio.create_task_group() as group:
                 self._connections_group = group
+                group.start_soon(self._watch_writes)
                 task_status.started()
                 with self._accepting:
                     await self._accept_loop(group)
         finally:
             self._done.set()
 
+    async def _watch_writes(self) -> None:
+        """The ``write_timeout`` watchdog: close connections whose client reads nothing."""
+        config = self.config
+        while True:
+            timeout = progress_timeout(config, _WRITE, self.draining)
+            with anyio.move_on_after(timeout / 4) as self._watchdog_nap:
+                await anyio.sleep_forever()
+            self._watchdog_nap = None
+            timeout = progress_timeout(config, _WRITE, self.draining)
+            now = anyio.current_time()
+            for connection in list(self.connections):
+                if connection.stalled(now, timeout):
+                    logger.debug("%s read nothing for %.1f s: closing", connection.client, timeout)
+                    await connection.drop()
+
     async def _accept_loop(self, group: TaskGroup) -> None:
         sock = self._sock
         assert sock is not None
         batch = self.config.backlog
         tcp = sock.family != socket.AF_UNIX
+        backoff = self._backoff
         while True:
             await anyio.wait_readable(sock)
             for _ in range(batch):
                 try:
                     client, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
+                    backoff.caught_up()
                     break
-                except OSError as exc:  # EMFILE, ENOBUFS …: back off a little
-                    logger.warning("accept() failed: %s", exc)
-                    await anyio.sleep(0.1)
-                    break
+                except OSError as exc:
+                    delay = backoff.failed(exc)
+                    if delay:  # out of descriptors: wait for some to free up
+                        await anyio.sleep(delay)
+                        break
+                    continue
                 client.setblocking(False)
                 if tcp:
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -131,7 +169,14 @@ class AnyioDriver:
             self._all_closed.set()
 
     async def drain(self) -> None:
-        """Close idle connections, let the busy ones finish their response, wait for all."""
+        """Close idle connections, let the busy ones finish their response, wait for all.
+
+        A busy connection that waits on its client (body bytes, or the client reading the
+        response) is given ``SHUTDOWN_PATIENCE`` without progress from now on.
+        """
+        self.draining = True
+        if self._watchdog_nap is not None:
+            self._watchdog_nap.cancel()  # look again now, with SHUTDOWN_PATIENCE
         for connection in list(self.connections):
             connection.request_close()
         if self.connections:
@@ -158,6 +203,11 @@ class AnyioConnection:
         self._server = _address(stream, anyio.abc.SocketAttribute.local_address)
         self._lost = False
         self._read_scope: anyio.CancelScope | None = None
+        self._body_scope: anyio.CancelScope | None = None  # waiting for body bytes
+        self._sending = False  # in _send: the watchdog looks at _pieces
+        self._pieces = 0  # pieces sent so far: progress, for the watchdog
+        self._seen: tuple[int, float] | None = None  # (_pieces, when) at its first look
+        self._body_expired = False
         self._timer_kind: TimerKind | None = None
         self._deadline = math.inf
         self._ws: AnyioWebSocket | None = None  # after a WebSocket upgrade
@@ -300,6 +350,8 @@ class AnyioConnection:
         if conn.waiting_for_continue:
             await self._send(conn.send_continue())
         while True:
+            if self._body_expired:
+                raise BodyTimeout()
             event = conn.next_event()
             kind = type(event)
             if kind is BodyChunk:
@@ -312,24 +364,79 @@ class AnyioConnection:
                 return b""
             if self._lost:
                 raise ClientDisconnected()
-            conn.receive_data(await self._receive_bytes())
+            conn.receive_data(await self._receive_body_bytes())
+
+    async def _receive_body_bytes(self) -> bytes:
+        """Read under ``body_timeout``: when it runs out, answer 408 and close."""
+        timeout = progress_timeout(self._driver.config, _BODY, self._driver.draining)
+        data = b""
+        with anyio.move_on_after(timeout) as scope:
+            self._body_scope = scope
+            try:
+                data = await self._receive_bytes()
+            finally:
+                self._body_scope = None
+        if not scope.cancelled_caught:
+            return data
+        logger.debug("%s timed out (%s)", self._client, _BODY.value)
+        self._body_expired = True
+        await self._send(self._conn.expire())  # a 408 when nothing was answered yet
+        raise BodyTimeout()
 
     async def _send(self, data: bytes) -> None:
         if not data or self._lost:
             return
+        self._sending = True  # under the write_timeout watchdog (AnyioDriver._watch_writes)
         try:
-            await self._stream.send(data)
+            if len(data) <= WRITE_PIECE:
+                await self._stream.send(data)
+            else:
+                for start in range(0, len(data), WRITE_PIECE):
+                    await self._stream.send(data[start : start + WRITE_PIECE])
+                    self._pieces += 1
         except _STREAM_ERRORS as exc:
             logger.debug("client %s went away: %r", self._client, exc)
             self._lost = True
+        finally:
+            self._pieces += 1
+            self._sending = False
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's address (``None`` on a unix socket)."""
+        return self._client
+
+    def stalled(self, now: float, timeout: float) -> bool:
+        """For the watchdog: True when a write has made no progress for ``timeout``."""
+        if not self._sending or self._lost:
+            self._seen = None
+            return False
+        seen = self._seen
+        if seen is None or seen[0] != self._pieces:
+            self._seen = (self._pieces, now)
+            return False
+        return now - seen[1] >= timeout
+
+    async def drop(self) -> None:
+        """Close a stalled connection: its pending write fails, the request ends."""
+        self._lost = True  # what is left unsent is dropped
+        with contextlib.suppress(*_STREAM_ERRORS):
+            await self._stream.aclose()
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
         if self._ws is not None:
             self._ws.request_close()
             return
-        if self._conn.request_close() and self._read_scope is not None:
-            self._read_scope.cancel()
+        if self._conn.request_close():
+            if self._read_scope is not None:
+                self._read_scope.cancel()
+            return
+        # busy: the response may finish, but a client that does not move gets little time
+        deadline = anyio.current_time() + SHUTDOWN_PATIENCE
+        scope = self._body_scope
+        if scope is not None and scope.deadline > deadline:
+            scope.deadline = deadline
 
     async def _close(self) -> None:
         """Half-close, discard what the client still sends (bounded), then close."""
@@ -340,7 +447,8 @@ class AnyioConnection:
             and not self._driver.aborting
             and not isinstance(stream, TLSStream)
         ):
-            with anyio.move_on_after(LINGER_TIMEOUT):
+            linger = SHUTDOWN_PATIENCE if self._driver.draining else LINGER_TIMEOUT
+            with anyio.move_on_after(linger):
                 try:
                     await stream.send_eof()
                     received = 0

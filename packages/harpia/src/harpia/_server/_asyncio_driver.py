@@ -14,23 +14,31 @@ suspended on what it waits for, to the host task, which goes on stepping it (sti
 request's context) until it ends. Cancelling the host cancels the request. (Python 3.12's
 eager tasks do the same for one task; this works on 3.11 and costs no task per request.)
 
-Accepting is asyncio's own loop, which takes up to ``backlog`` connections
-per readiness event: the backlog is drained in batches.
+Accepting: the listening socket's reader takes up to ``backlog`` connections per
+readiness event (the backlog is drained in batches), each made a transport with
+``loop.connect_accepted_socket``. It is ours rather than ``loop.create_server``'s so that
+running out of descriptors pauses accepting with one log line per episode
+(``AcceptBackoff``) instead of asyncio's traceback per attempt.
 
 Flow control: while a request runs, bytes read ahead of the app (body or pipelined
 requests) stay in the connection's buffer; beyond ``HIGH_WATER`` reading pauses until the
-app asks for more. A streaming response waits for ``resume_writing`` whenever the
-transport's write buffer is over its high-water mark.
+app asks for more. A response waits for ``resume_writing`` whenever the transport's
+write buffer is over its high-water mark — a streamed one between chunks, any other
+before the next pipelined request is parsed — and reading pauses meanwhile, so a client
+that sends requests without reading the answers is held back by TCP, not by our memory.
 
 Timers: one ``TimerHandle`` per connection at most, rescheduled lazily: a state change
 only moves ``_deadline``; when the handle fires early it re-arms itself for the new
-deadline, so keep-alive requests do not create and cancel a timer each.
+deadline, so keep-alive requests do not create and cancel a timer each. The same timer
+runs ``body_timeout`` while the app waits for body bytes. ``write_timeout`` has a
+watchdog of its own, armed only while writes are paused or a closing transport still
+holds data: it checks the write buffer for progress every quarter of the timeout and
+aborts the connection after a whole timeout without any.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import types
 from asyncio.tasks import _enter_task, _leave_task
 from contextvars import Context, copy_context
@@ -41,16 +49,24 @@ from .._websocket import WebSocketUpgrade
 from ._common import (
     HIGH_WATER,
     LINGER_TIMEOUT,
+    SHUTDOWN_PATIENCE,
+    AcceptBackoff,
+    BodyTimeout,
     ClientDisconnected,
     body_error,
     logger,
+    progress_timeout,
     response_head,
 )
 from ._common import new_connection as _new_connection
 from ._events import BodyChunk, BodyError, NeedData, Reject, RequestHead
 from ._states import BODY, TimerKind
 
+_BODY = TimerKind.BODY
+_WRITE = TimerKind.WRITE
+
 if TYPE_CHECKING:
+    import socket
     import ssl
     from collections.abc import Coroutine, Generator
 
@@ -79,29 +95,81 @@ class AsyncioDriver:
         self.ssl_context = ssl_context
         self.scheme = "https" if ssl_context is not None else "http"
         self.connections: set[HTTPProtocol] = set()
-        self._server: asyncio.Server | None = None
         self._all_closed: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.draining = False  # graceful shutdown: stuck clients get SHUTDOWN_PATIENCE
+        self._sock: socket.socket | None = None
+        self._accepting = False
+        self._backoff = AcceptBackoff()
+        self._retry: asyncio.TimerHandle | None = None
+        self._handshakes: set[asyncio.Task[None]] = set()  # accepted, transport not made
 
     async def start(self, task_group: TaskGroup, sock: socket.socket) -> None:
-        """Start accepting on ``sock`` (a listening socket)."""
-        loop = self.loop = asyncio.get_running_loop()
-        options: dict[str, Any] = {"sock": sock, "backlog": self.config.backlog}
-        if self.ssl_context is not None:
-            options["ssl"] = self.ssl_context
-            options["ssl_handshake_timeout"] = self.config.header_timeout
-        if sock.family == socket.AF_UNIX:
-            self._server = await loop.create_unix_server(self._protocol, **options)
-        else:
-            self._server = await loop.create_server(self._protocol, **options)
+        """Start accepting on ``sock`` (a listening, non-blocking socket)."""
+        self.loop = asyncio.get_running_loop()
+        self._sock = sock
+        self._accepting = True
+        self.loop.add_reader(sock.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        """The listening socket is readable: accept what waits (``backlog`` at most)."""
+        sock = self._sock
+        loop = self.loop
+        assert sock is not None
+        assert loop is not None
+        for _ in range(self.config.backlog):
+            try:
+                client, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                self._backoff.caught_up()
+                return
+            except OSError as exc:
+                delay = self._backoff.failed(exc)
+                if delay:  # out of descriptors: stop watching the socket for a while
+                    loop.remove_reader(sock.fileno())
+                    self._retry = loop.call_later(delay, self._resume_accepting)
+                    return
+                continue
+            task = loop.create_task(self._connect(client))
+            self._handshakes.add(task)
+            task.add_done_callback(self._handshakes.discard)
+
+    def _resume_accepting(self) -> None:
+        self._retry = None
+        if self._accepting and self._sock is not None and self.loop is not None:
+            self.loop.add_reader(self._sock.fileno(), self._accept)
+
+    async def _connect(self, client: socket.socket) -> None:
+        """Make ``client`` a transport with its ``HTTPProtocol`` (after TLS, if any)."""
+        assert self.loop is not None
+        ssl_context = self.ssl_context
+        try:
+            if ssl_context is None:
+                await self.loop.connect_accepted_socket(self._protocol, client)
+            else:
+                await self.loop.connect_accepted_socket(
+                    self._protocol,
+                    client,
+                    ssl=ssl_context,
+                    ssl_handshake_timeout=self.config.header_timeout,
+                )
+        except Exception as exc:  # the peer went away, a failed TLS handshake …
+            logger.debug("connection setup failed: %r", exc)
+            client.close()
 
     def _protocol(self) -> HTTPProtocol:
         return HTTPProtocol(self)
 
     async def stop_accepting(self) -> None:
-        """Close the listening socket."""
-        if self._server is not None:
-            self._server.close()
+        """Stop accepting and close the listening socket."""
+        self._accepting = False
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        sock = self._sock
+        if sock is not None and self.loop is not None and sock.fileno() >= 0:
+            self.loop.remove_reader(sock.fileno())
+            sock.close()
 
     def _forget(self, protocol: HTTPProtocol) -> None:
         self.connections.discard(protocol)
@@ -109,8 +177,13 @@ class AsyncioDriver:
             self._all_closed.set()
 
     async def drain(self) -> None:
-        """Close idle connections, let the busy ones finish their response, wait for all."""
+        """Close idle connections, let the busy ones finish their response, wait for all.
+
+        A busy connection that waits on its client (body bytes, or the client reading the
+        response) is given ``SHUTDOWN_PATIENCE`` without progress from now on.
+        """
         self._all_closed = asyncio.Event()
+        self.draining = True
         for protocol in list(self.connections):
             protocol.request_close()
         if self.connections:
@@ -118,16 +191,16 @@ class AsyncioDriver:
 
     async def abort(self) -> None:
         """Abort the connections left and cancel their requests."""
-        tasks = []
+        await self.stop_accepting()
+        tasks = list(self._handshakes)
+        for task in tasks:
+            task.cancel()
         for protocol in list(self.connections):
-            task = protocol.abort()
-            if task is not None:
-                tasks.append(task)
+            host = protocol.abort()
+            if host is not None:
+                tasks.append(host)
         if tasks:
             await asyncio.wait(tasks, timeout=1.0)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 class HTTPProtocol(asyncio.Protocol):
@@ -138,7 +211,7 @@ class HTTPProtocol(asyncio.Protocol):
         self._app = driver.app
         assert driver.loop is not None
         self._loop = driver.loop
-        config = driver.config
+        config = self._config = driver.config
         self._header_timeout = config.header_timeout
         self._keep_alive_timeout = config.keep_alive_timeout
         self._conn = _new_connection(config)
@@ -160,6 +233,11 @@ class HTTPProtocol(asyncio.Protocol):
         self._timer_at = 0.0
         self._timer_kind: TimerKind | None = None
         self._deadline = 0.0
+        self._body_expired = False  # body_timeout ran out: receive() raises BodyTimeout
+        self._write_timer: asyncio.TimerHandle | None = None  # the write_timeout watchdog
+        self._write_size = 0  # the write buffer's size at the watchdog's last look
+        self._write_since = 0.0  # when the client last read something
+        self._write_progress = False  # resume_writing since the watchdog's last look
         self._ws: AsyncioWebSocket | None = None  # after a WebSocket upgrade
 
     # -- transport callbacks ------------------------------------------------------------
@@ -171,6 +249,8 @@ class HTTPProtocol(asyncio.Protocol):
         self._server = _address(transport.get_extra_info("sockname"))
         self._driver.connections.add(self)
         self._update_timer()
+        if self._driver.draining:  # accepted (TLS handshake done) as shutdown began
+            self.request_close()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -209,16 +289,29 @@ class HTTPProtocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
         for waiter in (self._waiter, self._write_waiter, self._host_waiter):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
         self._driver._forget(self)
 
     def pause_writing(self) -> None:
+        # The client does not read as fast as we write: stop reading too (no request is
+        # parsed, no byte buffered, ahead of an unsent response) and watch for progress.
         self._write_paused = True
+        if self._reading and not self._lingering:
+            self._reading = False
+            self._transport.pause_reading()  # type: ignore[union-attr]
+        self._watch_writes()
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        self._write_progress = True
+        if not self._reading and self._unread <= HIGH_WATER and not self._lost:
+            self._reading = True
+            self._transport.resume_reading()  # type: ignore[union-attr]
         waiter = self._write_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -318,8 +411,10 @@ class HTTPProtocol(asyncio.Protocol):
             if res.body_stream is None:
                 headers, block = response_head(res)
                 data = conn.respond(res.status_code, headers, res.body, validated=True, block=block)
-                if not self._lost:
+                if data and not self._lost:  # b"": the connection expired meanwhile
                     self._transport.write(data)  # type: ignore[union-attr]
+                    if self._write_paused:  # the next pipelined request waits for it
+                        await self._writable()
             else:
                 await self._stream(res)
         except asyncio.CancelledError:
@@ -355,6 +450,8 @@ class HTTPProtocol(asyncio.Protocol):
                         if self._write_paused:
                             await self._writable()
                 self._write(conn.end_response())
+                if self._write_paused:  # the next pipelined request waits for it
+                    await self._writable()
         finally:
             close = getattr(stream, "aclose", None)
             if close is not None:
@@ -374,6 +471,8 @@ class HTTPProtocol(asyncio.Protocol):
         if conn.waiting_for_continue and not self._lost:
             self._write(conn.send_continue())
         while True:
+            if self._body_expired:
+                raise BodyTimeout()
             event = conn.next_event()
             kind = type(event)
             if kind is BodyChunk:
@@ -390,11 +489,17 @@ class HTTPProtocol(asyncio.Protocol):
             if not self._reading:
                 self._reading = True
                 self._transport.resume_reading()  # type: ignore[union-attr]
+            # no byte for body_timeout: 408 and close (each byte starts it again)
+            self._timer_kind = _BODY
+            timeout = progress_timeout(self._config, _BODY, self._driver.draining)
+            self._set_deadline(self._loop.time() + timeout)
             waiter = self._waiter = self._loop.create_future()
             try:
                 await waiter
             finally:
                 self._waiter = None
+                if self._timer_kind is _BODY:
+                    self._timer_kind = None
 
     # -- timers, writing, closing ---------------------------------------------------
 
@@ -406,7 +511,10 @@ class HTTPProtocol(asyncio.Protocol):
         if kind is None:
             return
         timeout = self._header_timeout if kind is TimerKind.HEADER else self._keep_alive_timeout
-        deadline = self._deadline = self._loop.time() + timeout
+        self._set_deadline(self._loop.time() + timeout)
+
+    def _set_deadline(self, deadline: float) -> None:
+        self._deadline = deadline
         timer = self._timer
         if timer is not None and self._timer_at > deadline:
             timer.cancel()
@@ -423,10 +531,48 @@ class HTTPProtocol(asyncio.Protocol):
             self._timer_at = self._deadline
             self._timer = self._loop.call_at(self._deadline, self._on_timer)
             return
-        logger.debug("%s timed out (%s)", self._client, self._timer_kind.value)
+        kind = self._timer_kind
+        logger.debug("%s timed out (%s)", self._client, kind.value)
         self._timer_kind = None
-        self._write(self._conn.expire())
+        self._write(self._conn.expire())  # a 408 when nothing was answered yet
+        if kind is _BODY:
+            self._body_expired = True
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         self._close()
+
+    def _watch_writes(self) -> None:
+        """Arm the ``write_timeout`` watchdog (writes paused, or closing with data left)."""
+        if self._write_timer is not None or self._lost or self._transport is None:
+            return
+        self._write_size = self._transport.get_write_buffer_size()
+        self._write_since = self._loop.time()
+        self._write_progress = False
+        timeout = progress_timeout(self._config, _WRITE, self._driver.draining)
+        self._write_timer = self._loop.call_later(timeout / 4, self._check_writes)
+
+    def _check_writes(self) -> None:
+        """The watchdog: abort a connection whose client read nothing for a whole timeout."""
+        self._write_timer = None
+        transport = self._transport
+        if self._lost or transport is None or self._ws is not None:
+            return
+        size = transport.get_write_buffer_size()
+        stuck = self._write_paused or transport.is_closing() or self._lingering
+        if not size or not stuck:
+            return  # flushed (or below the limits, and the connection goes on): disarm
+        now = self._loop.time()
+        if self._write_progress or size < self._write_size:
+            self._write_progress = False
+            self._write_since = now
+        self._write_size = size
+        timeout = progress_timeout(self._config, _WRITE, self._driver.draining)
+        if now - self._write_since >= timeout:
+            logger.debug("%s read nothing for %.1f s: aborting", self._client, timeout)
+            transport.abort()  # drops the buffer; connection_lost releases the rest
+            return
+        self._write_timer = self._loop.call_later(timeout / 4, self._check_writes)
 
     def _write(self, data: bytes) -> None:
         transport = self._transport
@@ -439,6 +585,8 @@ class HTTPProtocol(asyncio.Protocol):
         if transport is None or transport.is_closing() or self._lingering:
             return
         self._timer_kind = None
+        if transport.get_write_buffer_size():
+            self._watch_writes()  # close() waits for the client to read what is left
         if not self._conn.unread_input or not transport.can_write_eof():
             transport.close()
             return
@@ -447,7 +595,8 @@ class HTTPProtocol(asyncio.Protocol):
         if not self._reading:
             self._reading = True
             transport.resume_reading()
-        self._loop.call_later(LINGER_TIMEOUT, transport.close)
+        linger = SHUTDOWN_PATIENCE if self._driver.draining else LINGER_TIMEOUT
+        self._loop.call_later(linger, transport.close)
 
     def request_close(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
@@ -456,6 +605,13 @@ class HTTPProtocol(asyncio.Protocol):
             return
         if self._conn.request_close() and not self._busy:
             self._close()
+            return
+        # busy: the response may finish, but a client that does not move gets little time
+        if self._timer_kind is _BODY:
+            self._set_deadline(min(self._deadline, self._loop.time() + SHUTDOWN_PATIENCE))
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = self._loop.call_later(SHUTDOWN_PATIENCE / 4, self._check_writes)
 
     def abort(self) -> asyncio.Task[None] | None:
         """Abort the connection; returns its host task (cancelled), if any."""

@@ -1,13 +1,16 @@
-"""What both drivers share: the ``Driver`` seam, the ``Date`` header, body errors, logging."""
+"""What both drivers share: the ``Driver`` seam, the ``Date`` header, body errors, logging,
+the timeouts a driver runs and the accept loop's back-off."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Protocol
 
 from .._errors import HTTPError
+from ._states import TimerKind
 
 if TYPE_CHECKING:
     import socket
@@ -33,12 +36,44 @@ response (a 413, typically) before the client has read it."""
 HIGH_WATER = 64 * 1024
 """Bytes read ahead of the app (pipelined requests, unread body) before reading pauses."""
 
+WRITE_PIECE = 64 * 1024
+"""Largest single write of the anyio driver: ``write_timeout`` is the time allowed for one
+piece, so a slow reader that keeps reading is never cut (the asyncio driver measures
+progress on its transport's buffer instead)."""
+
+SHUTDOWN_PATIENCE = 1.0
+"""During a graceful shutdown, a connection that waits on its client (body bytes, or
+the client reading the response) is given at most this many seconds without progress
+instead of ``body_timeout``/``write_timeout``: in-flight requests that make progress still
+finish, a stuck client does not hold the shutdown for ``shutdown_timeout``."""
+
+
+def progress_timeout(config: Config, kind: TimerKind, draining: bool) -> float:
+    """Seconds without progress allowed while waiting on the client for ``kind``.
+
+    ``BODY``: ``config.body_timeout``; ``WRITE``: ``config.write_timeout``; either at most
+    ``SHUTDOWN_PATIENCE`` once the server is ``draining`` (graceful shutdown).
+    """
+    timeout = config.body_timeout if kind is TimerKind.BODY else config.write_timeout
+    return min(timeout, SHUTDOWN_PATIENCE) if draining else timeout
+
 
 class ClientDisconnected(HTTPError):
     """Raised from ``receive()`` when the client went away before sending the whole body."""
 
     def __init__(self, message: str = "client disconnected") -> None:
         super().__init__(400, message)
+
+
+class BodyTimeout(ClientDisconnected):
+    """Raised from ``receive()`` when no body byte came for ``body_timeout`` seconds.
+
+    The server has already answered 408 (when nothing else was sent) and closes the
+    connection: what the app answers after it is discarded.
+    """
+
+    def __init__(self, message: str = "request body timeout") -> None:
+        HTTPError.__init__(self, 408, message)
 
 
 def body_error(event: BodyError) -> HTTPError:
@@ -131,3 +166,82 @@ def make_driver(
     from ._anyio_driver import AnyioDriver
 
     return AnyioDriver(app, config, ssl_context)
+
+
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+# Errors of one pending connection, which Linux reports from accept() (accept(2): "treat
+# them like EAGAIN by retrying"): the next accept() works.
+_CLIENT_ERRORS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNABORTED",
+        "EPROTO",
+        "EPERM",
+        "ENETDOWN",
+        "ENOPROTOOPT",
+        "EHOSTDOWN",
+        "ENONET",
+        "EHOSTUNREACH",
+        "EOPNOTSUPP",
+        "ENETUNREACH",
+    )
+    if hasattr(errno, name)
+)
+
+
+class AcceptBackoff:
+    """What an accept loop does when ``accept()`` fails: both drivers use one.
+
+    An error of one pending connection (``ECONNABORTED`` …): go on accepting. Out of
+    descriptors (``EMFILE``/``ENFILE``) or kernel memory — or any other error, which
+    would repeat at once — stop accepting for ``delay`` seconds (0.1 s, doubling up to
+    1 s while it lasts), and log one warning per *episode* — from the first failure until
+    the loop has caught up (accepted everything waiting in the backlog) — not one per
+    attempt: at the limit, a loop that retried at once would burn the CPU and flood the
+    log. Connections waiting in the backlog are served once descriptors free up.
+    """
+
+    FIRST = 0.1
+    LONGEST = 1.0
+
+    __slots__ = ("_attempts", "_delay", "_since", "episodes")
+
+    def __init__(self) -> None:
+        self._delay = 0.0
+        self._since = 0.0
+        self._attempts = 0
+        self.episodes = 0
+
+    def failed(self, exc: OSError) -> float:
+        """``accept()`` raised ``exc``: the seconds to wait before accepting again (or 0)."""
+        if exc.errno in _CLIENT_ERRORS:
+            logger.debug("accept() failed: %s", exc)
+            return 0.0
+        self._attempts += 1
+        if self._delay == 0.0:
+            self.episodes += 1
+            self._since = time.monotonic()
+            self._delay = self.FIRST
+            what = "out of file descriptors or memory" if exc.errno in _OUT_OF_RESOURCES else ""
+            logger.warning(
+                "%s (accept: %s): pausing accepting, retrying every %g-%g s until it works",
+                what or "accept() failed",
+                exc.strerror or exc,
+                self.FIRST,
+                self.LONGEST,
+            )
+        else:
+            self._delay = min(self._delay * 2, self.LONGEST)
+        return self._delay
+
+    def caught_up(self) -> None:
+        """The backlog is empty (``accept()`` would block): the episode, if any, is over."""
+        if self._delay:
+            logger.debug(
+                "accepting again after %.1f s (%d attempts)",
+                time.monotonic() - self._since,
+                self._attempts,
+            )
+            self._delay = 0.0
+            self._attempts = 0

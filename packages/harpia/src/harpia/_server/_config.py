@@ -10,6 +10,13 @@ from typing import Any, Literal
 
 Driver = Literal["auto", "asyncio", "anyio"]
 _DRIVERS = ("auto", "asyncio", "anyio")
+_TIMEOUTS = (
+    "header_timeout",
+    "keep_alive_timeout",
+    "body_timeout",
+    "write_timeout",
+    "shutdown_timeout",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class Config:
     max_request_body_size: int | None = None
     header_timeout: float = 10
     keep_alive_timeout: float = 5
+    body_timeout: float = 30
+    write_timeout: float = 30
     max_header_size: int = 16384
     max_headers: int = 100
     shutdown_timeout: float = 30
@@ -69,9 +78,12 @@ class Config:
             raise ValueError(f"workers must be an int, got {self.workers!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
-        for name in ("header_timeout", "keep_alive_timeout", "shutdown_timeout"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        for name in _TIMEOUTS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+            if not value > 0:  # NaN too
+                raise ValueError(f"{name} must be positive, got {value!r}")
         for name in ("max_header_size", "max_headers", "backlog"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

@@ -201,8 +201,16 @@ class HTTPConnection:
         return None
 
     def expire(self) -> bytes:
-        """The timer ran out: returns what to send (a 408 mid-head, else ``b""``), then close."""
-        data = self._canned(408) if self.state is HEAD else b""
+        """A timer ran out: returns what to send, then close (``CLOSING``).
+
+        A 408 mid-head, or mid-body (``body_timeout``) when nothing of the response was
+        sent yet; else ``b""``. Afterwards ``start_response``/``respond`` send nothing.
+        """
+        state = self.state
+        if state is HEAD or (state is BODY and self._h11.our_state is h11.SEND_RESPONSE):
+            data = self._canned(408)
+        else:
+            data = b""
         self._move(Trigger.CLOSE)
         return data
 
@@ -375,8 +383,11 @@ class HTTPConnection:
                 ``Connection`` headers, which h11 must see.
 
         Returns:
-            The bytes to send.
+            The bytes to send; ``b""`` when the connection is already closing (a timer
+            expired, or ``abort``).
         """
+        if self.state is not BODY:
+            return b""
         h = self._h11
         if self._close_after or (not self._body_done and self._unread_too_big()):
             headers = [pair for pair in headers if pair[0] != b"connection"]

@@ -198,7 +198,9 @@ async def serve(app: Harpia, **options: Any) -> None:
         **options: ``port`` or ``unix`` (one is required; ``unix`` wins), ``hostname``
             (``"0.0.0.0"``), ``tls`` (``{"cert": path, "key": path}``), ``reuse_port``,
             ``development``, ``max_request_body_size``, ``header_timeout`` (10 s),
-            ``keep_alive_timeout`` (5 s), ``max_header_size`` (16384),
+            ``keep_alive_timeout`` (5 s), ``body_timeout`` (30 s without a byte of a
+            request body → 408, close), ``write_timeout`` (30 s without the client
+            reading → close), ``max_header_size`` (16384),
             ``max_headers`` (100), ``shutdown_timeout`` (30 s), ``backlog`` (1024),
             ``on_listen`` (called with a ``ListenInfo``), ``driver``
             (``"auto"``, ``"asyncio"`` or ``"anyio"``).

@@ -12,7 +12,11 @@ IDLE       between requests, nothing of the next one yet     HEADER on a new
                                                              connection, else
                                                              KEEP_ALIVE
 HEAD       part of a request head has arrived                HEADER
-BODY       a request is with the app; its response not done  none
+BODY       a request is with the app; its response not done  none (the driver runs
+                                                             BODY while the app waits
+                                                             for body bytes, WRITE
+                                                             while the client does not
+                                                             read)
 DRAIN      response done; discarding the unread request body HEADER
 CLOSING    we will send nothing more: flush, then close      none
 CLOSED     the peer closed its side, nothing left to do      none
@@ -52,10 +56,19 @@ class Trigger(enum.Enum):
 
 
 class TimerKind(enum.Enum):
-    """Which timeout a driver should run for the current state."""
+    """Which timeout a driver should run.
+
+    ``HEADER`` and ``KEEP_ALIVE`` follow from the state (``HTTPConnection.timer``); the
+    two others from what the driver waits on while a request is in ``BODY``: ``BODY``
+    while the app waits for request-body bytes, ``WRITE`` while a response waits for the
+    client to read. Both measure time *without progress*: every byte that arrives (or
+    that the client reads) starts them again.
+    """
 
     HEADER = "header"
     KEEP_ALIVE = "keep_alive"
+    BODY = "body"
+    WRITE = "write"
 
 
 IDLE, HEAD, BODY, DRAIN, CLOSING, CLOSED = ConnState
