@@ -50,6 +50,7 @@ from ._events import (
     Reject,
     RequestHead,
 )
+from ._framing import head_error, host_error, split_absolute
 from ._states import (
     BODY,
     CLOSED,
@@ -99,18 +100,6 @@ def _response_event(status: int, headers: RawHeaders) -> h11.Response:
     return event
 
 
-def _split_target(target: bytes) -> tuple[str, str]:
-    """``(raw_path, query_string)`` of a request target in any of its forms."""
-    if target[:1] != b"/" and target != b"*":
-        # absolute-form (``http://host/path``); authority-form only comes with CONNECT
-        scheme_end = target.find(b"://")
-        if scheme_end > 0:
-            slash = target.find(b"/", scheme_end + 3)
-            target = target[slash:] if slash >= 0 else b"/"
-    path, _, query = target.partition(b"?")
-    return path.decode("latin-1"), query.decode("latin-1")
-
-
 class HTTPConnection:
     """One server-side HTTP/1.1 connection, without I/O.
 
@@ -133,6 +122,7 @@ class HTTPConnection:
         "_head_bytes",
         "_headers",
         "_pending",
+        "_raw",
         "drain_limit",
         "max_header_size",
         "max_headers",
@@ -165,6 +155,10 @@ class HTTPConnection:
         # Bytes received since the buffer was last empty between requests: a request
         # head is part of them, so while they fit the header limit so does the head.
         self._head_bytes = 0
+        # The bytes h11 will parse the next request head from (the head first), kept
+        # while a head is awaited so that ``head_error`` sees them as sent. Usually the
+        # very ``bytes`` object received: no copy.
+        self._raw: bytes | bytearray = b""
 
     def __repr__(self) -> str:
         return f"<HTTPConnection {self.state.value} requests={self.requests}>"
@@ -185,8 +179,18 @@ class HTTPConnection:
             return
         if not data:
             self._eof = True
-        elif self.state is IDLE:
-            self.state = _IDLE_DATA
+        else:
+            state = self.state
+            if state is IDLE:
+                self.state = state = _IDLE_DATA
+            if state is HEAD:  # a head is awaited: keep its raw bytes for head_error
+                raw = self._raw
+                if not raw:
+                    self._raw = data
+                elif type(raw) is bytearray:
+                    raw += data
+                else:
+                    self._raw = raw + data if len(raw) < 4096 else bytearray(raw) + data
         self._head_bytes += len(data)
         self._h11.receive_data(data)
 
@@ -249,6 +253,45 @@ class HTTPConnection:
             size = len(event.target) + 4 * len(headers) + sum([len(n) + len(v) for n, v in headers])
             if size > self.max_header_size:
                 return self._reject(431, f"request head larger than {self.max_header_size} bytes")
+        raw, self._raw = self._raw, b""
+        error = head_error(raw, len(items))
+        version = _VERSIONS.get(event.http_version) or event.http_version.decode("ascii")
+        target = event.target
+        host: bytes | None = None
+        framing = 0
+        for name, value in headers:
+            if name == b"host":
+                host = value
+            elif name == b"content-length":
+                framing |= 1
+            elif name == b"transfer-encoding":
+                framing |= 2
+        if framing & 2 and (framing == 3 or version == "1.0"):
+            error = error or (
+                "Content-Length with Transfer-Encoding"
+                if framing == 3
+                else "Transfer-Encoding in an HTTP/1.0 request"
+            )
+        if target[:1] == b"/":
+            error = error or host_error(host, version)
+            path, _, rest = target.partition(b"?")
+            raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
+        elif target == b"*" or event.method == b"CONNECT":  # asterisk-, authority-form
+            error = error or host_error(host, version)
+            raw_path, query = target.decode("latin-1"), ""
+        else:
+            error = error or host_error(host, version, absolute=True)
+            absolute = split_absolute(target)
+            if absolute is None:
+                error = error or "malformed request target"
+            else:  # RFC 9112 §3.2.2: the target's authority wins over Host
+                authority, rest_of_target = absolute
+                headers = [pair for pair in headers if pair[0] != b"host"]
+                headers.append((b"host", authority))
+                path, _, rest = rest_of_target.partition(b"?")
+                raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
+        if error is not None:
+            return self._reject(400, error)
         self.state = _HEAD_REQUEST  # only HEAD can parse a request (receive_data moved us)
         self.requests += 1
         self._headers = headers
@@ -263,19 +306,8 @@ class HTTPConnection:
         else:
             has_body = True
             self._pending = first if first is not NEED_DATA else None
-        target = event.target
-        if target[:1] == b"/":
-            path, _, rest = target.partition(b"?")
-            raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
-        else:
-            raw_path, query = _split_target(target)
         return RequestHead(
-            event.method.decode("ascii"),
-            raw_path,
-            query,
-            headers,
-            _VERSIONS.get(event.http_version) or event.http_version.decode("ascii"),
-            has_body,
+            event.method.decode("ascii"), raw_path, query, headers, version, has_body
         )
 
     def _body_event(self) -> Event:
@@ -314,7 +346,8 @@ class HTTPConnection:
             elif type(event) is h11.EndOfMessage:
                 h.start_next_cycle()
                 self._move(Trigger.DRAINED)
-                if h.trailing_data[0]:
+                self._raw = h.trailing_data[0]
+                if self._raw:
                     self._move(Trigger.DATA)
                 else:
                     self._head_bytes = 0
@@ -439,7 +472,8 @@ class HTTPConnection:
         elif h.their_state is h11.DONE:
             h.start_next_cycle()
             self.state = _BODY_KEEP_ALIVE
-            if h.trailing_data[0]:
+            self._raw = h.trailing_data[0]
+            if self._raw:
                 self._move(Trigger.DATA)
             else:
                 self._head_bytes = 0

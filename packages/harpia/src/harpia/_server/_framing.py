@@ -1,0 +1,135 @@
+"""Request-head rules h11 leaves to the server: framing that could smuggle, and the Host.
+
+h11 parses a request head leniently where RFC 9112 lets a recipient choose, which is
+fine for a client but not for a server that may sit behind a proxy: if two parsers on
+one path disagree about where a request ends, the bytes one of them takes for a body the
+other serves as a second request (request smuggling). A head is therefore refused (400,
+then close) when it has
+
+- ``Content-Length`` and ``Transfer-Encoding`` together (h11 uses the chunked framing and
+  keeps the connection; RFC 9112 §6.1 allows rejecting, and requires closing either way);
+- ``Transfer-Encoding`` in an HTTP/1.0 request (h11 decodes it; §6.1: faulty framing);
+- a line ending in a bare LF (h11 accepts ``\\n`` for ``\\r\\n``; §2.2 allows it, but
+  proxies that do not will see a different head);
+- obs-fold, a header line continued on the next (h11 unfolds it; §5.2 allows rejecting);
+- a control character other than HTAB anywhere in the head (h11 refuses only NUL, CR and
+  LF in field values and allows ``\\x01`` to ``\\x1f`` and ``\\x7f`` in values and
+  targets);
+- ``Content-Length`` twice, even with one value (h11 merges equal ones; RFC 9110 §8.6
+  allows rejecting);
+- a malformed ``Host``: not ``host[:port]`` (``a@b/c?d``, spaces …), or empty in an
+  HTTP/1.1 request whose target does not carry the authority (RFC 9110 §4.2.1: an http URI
+  has a host). h11 already refuses a missing ``Host`` in HTTP/1.1 and more than one.
+
+For an absolute-form target (``GET http://a.example/x HTTP/1.1``) the authority of the
+target wins over ``Host`` (RFC 9112 §3.2.2): the connection rewrites ``Host`` to it, so
+``req.url``, ``req.headers["host"]`` and every origin check agree.
+
+Everything here is pure: bytes in, a reason (or ``None``) out. ``host_error`` is shared
+with the ASGI adapter, whose server does the framing but passes ``Host`` through.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# RFC 3986 host (IP-literal or reg-name: unreserved, sub-delims, pct-encoded) and port
+_HOST = re.compile(
+    rb"(?:\[[0-9A-Za-z:._~!$&'()*+,;=%-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?"
+)
+_SCHEMES = (b"http", b"https")
+
+
+def head_error(raw: bytes | bytearray, fields: int) -> str | None:
+    """Why the request head at the start of ``raw`` must be refused, or ``None``.
+
+    Args:
+        raw: The bytes h11 parsed the head from (maybe more after it).
+        fields: How many header fields h11 found in it.
+    """
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:  # h11 found the blank line, so it ends in a bare LF
+        return "bare LF line ending in the request head"
+    end += 4
+    lines = raw.count(b"\n", 0, end)  # request line, fields, folded lines, blank line
+    if raw.count(b"\r\n", 0, end) != lines:
+        return "bare LF line ending in the request head"
+    if lines != fields + 2:  # h11 joined lines: folded ones, or a repeated Content-Length
+        if raw.find(b"\n ", 0, end) >= 0 or raw.find(b"\n\t", 0, end) >= 0:
+            return "obsolete line folding in the request head"
+        return "repeated Content-Length header"
+    if _CONTROL.search(raw, 0, end) is not None:
+        return "control character in the request head"
+    return None
+
+
+def valid_host(value: bytes) -> bool:
+    """True when ``value`` is ``host[:port]`` as RFC 9110 §7.2 allows (maybe empty)."""
+    return _HOST.fullmatch(value) is not None
+
+
+def host_error(value: bytes | None, http_version: str, *, absolute: bool = False) -> str | None:
+    """Why a request's ``Host`` header (``None``: absent) must be refused, or ``None``.
+
+    Args:
+        value: The one ``Host`` header's value (callers refuse several first).
+        http_version: ``"1.1"``, ``"1.0"`` …: HTTP/1.1 needs a non-empty ``Host``.
+        absolute: The target is absolute-form: it carries the authority itself.
+    """
+    if value is None or not value:
+        if http_version == "1.0" or absolute:
+            return None
+        return "missing Host header" if value is None else "empty Host header"
+    if _HOST.fullmatch(value) is None:
+        return "malformed Host header"
+    return None
+
+
+def split_absolute(target: bytes) -> tuple[bytes, bytes] | None:
+    """``(authority, path_and_query)`` of an absolute-form target, or ``None`` if malformed.
+
+    Only ``http`` and ``https`` targets are accepted; the authority must be a valid,
+    non-empty host (no userinfo: ``http://a@b/`` is refused, RFC 9110 §4.2.4).
+    """
+    scheme, sep, rest = target.partition(b"://")
+    if not sep or scheme.lower() not in _SCHEMES:
+        return None
+    end = len(rest)
+    for stop in (b"/", b"?"):
+        index = rest.find(stop)
+        if 0 <= index < end:
+            end = index
+    authority, tail = rest[:end], rest[end:]
+    if not authority or _HOST.fullmatch(authority) is None:
+        return None
+    if not tail.startswith(b"/"):
+        tail = b"/" + tail
+    return authority, tail
+
+
+def front_end_host(
+    headers: list[tuple[bytes, bytes]], raw_path: bytes, http_version: str
+) -> tuple[list[tuple[bytes, bytes]], bytes] | str:
+    """The Host rule for a front end whose server did the framing (ASGI).
+
+    Returns ``(headers, raw_path)`` — for an absolute-form path (uvicorn's h11 passes the
+    target whole) the path part, with ``Host`` set to the target's authority — or why the
+    request must be refused. A missing ``Host`` is the server's business there.
+    """
+    hosts = [value for name, value in headers if name == b"host"]
+    if len(hosts) > 1:
+        return "multiple Host headers"
+    if raw_path[:1] not in (b"/", b"*", b""):
+        absolute = split_absolute(raw_path)
+        if absolute is None:
+            return "malformed request target"
+        authority, raw_path = absolute
+        headers = [pair for pair in headers if pair[0] != b"host"]
+        headers.append((b"host", authority))
+        return headers, raw_path
+    if hosts:
+        error = host_error(hosts[0], http_version)
+        if error is not None:
+            return error
+    return headers, raw_path
