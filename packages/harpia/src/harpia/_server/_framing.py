@@ -13,8 +13,7 @@ then close) when it has
   proxies that do not will see a different head);
 - obs-fold, a header line continued on the next (h11 unfolds it; §5.2 allows rejecting);
 - a control character other than HTAB anywhere in the head (h11 refuses only NUL, CR and
-  LF in field values and allows ``\\x01`` to ``\\x1f`` and ``\\x7f`` in values and
-  targets);
+  LF in field values and allows ``\\x01`` to ``\\x1f`` and ``\\x7f`` in them);
 - ``Content-Length`` twice, even with one value (h11 merges equal ones; RFC 9110 §8.6
   allows rejecting);
 - a malformed ``Host``: not ``host[:port]`` (``a@b/c?d``, spaces …), or empty in an
