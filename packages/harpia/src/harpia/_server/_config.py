@@ -51,6 +51,7 @@ class Config:
     max_header_size: int = 16384
     max_headers: int = 100
     shutdown_timeout: float = 30
+    write_timeout: float = 30.0
     backlog: int = 1024
     on_listen: OnListen | None = None
     driver: Driver = "auto"
@@ -69,7 +70,7 @@ class Config:
             raise ValueError(f"workers must be an int, got {self.workers!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
-        for name in ("header_timeout", "keep_alive_timeout", "shutdown_timeout"):
+        for name in ("header_timeout", "keep_alive_timeout", "shutdown_timeout", "write_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for name in ("max_header_size", "max_headers", "backlog"):

@@ -1,30 +1,24 @@
 """WebSocket connections on the portable (anyio streams) driver.
 
 After the ``101`` three tasks share the stream: a reader (bytes → ``WSConnection`` →
-bounded inbox; when the inbox is full the reader waits, so the peer's bytes stay in the
-kernel: inbound backpressure), a writer (an outbox of frames, flushed in one ``send``;
-its size is what ``backpressured`` measures) and, when idle timeout or pings are on, a
-ticker. The session runs in the connection's request task.
+bounded ``Inbox``; when the inbox is full, or more than the backpressure limit waits to
+be sent — pongs and echoes the peer does not read — the reader waits, so the peer's
+bytes stay in the kernel: inbound backpressure), a writer (an outbox of frames, flushed
+in pieces of ``SEND_CHUNK`` bytes, each given ``write_timeout`` seconds; its size is
+what ``backpressured`` measures) and, when idle timeout or pings are on, a ticker. The
+session runs in the connection's request task.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections import deque
 from typing import TYPE_CHECKING
 
 import anyio
 
 from .._websocket import WebSocket, run_session
-from ._wsconnection import (
-    GOING_AWAY,
-    INBOX_LIMIT,
-    WSClose,
-    WSConnection,
-    WSMessage,
-    fill_inbox,
-)
+from ._wsconnection import ABNORMAL, GOING_AWAY, Inbox, WSClose, WSConnection, WSMessage
 from ._wshandshake import accept_headers
 
 if TYPE_CHECKING:
@@ -36,6 +30,8 @@ if TYPE_CHECKING:
     from ._anyio_driver import AnyioConnection
 
 CLOSE_TIMEOUT = 5.0
+SEND_CHUNK = 64 * 1024
+"""Bytes handed to the stream per ``send``: each must leave within ``write_timeout``."""
 _ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, anyio.EndOfStream)
 
 
@@ -53,7 +49,7 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
         max_payload_length=options.max_payload_length,
         compress=options.compress,
     )
-    channel = AnyioWebSocket(owner._stream, conn, options)
+    channel = AnyioWebSocket(owner._stream, conn, options, owner._driver.config.write_timeout)
     owner._ws = channel
     if trailing:
         conn.receive_data(trailing)
@@ -76,11 +72,14 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
 class AnyioWebSocket:
     """The session's ``Channel`` over an anyio byte stream (see the module docstring)."""
 
-    def __init__(self, stream: ByteStream, conn: WSConnection, options: WSOptions) -> None:
+    def __init__(
+        self, stream: ByteStream, conn: WSConnection, options: WSOptions, write_timeout: float
+    ) -> None:
         self._stream = stream
         self._conn = conn
         self._options = options
-        self._inbox: deque[WSMessage | WSClose] = deque()
+        self._write_timeout = write_timeout
+        self._inbox = Inbox(options.max_payload_length)
         self._outbox: list[bytes] = []
         self._pending = 0
         self._limit = options.backpressure_limit
@@ -100,7 +99,7 @@ class AnyioWebSocket:
         conn = self._conn
         inbox = self._inbox
         if not self._ended:
-            closed = fill_inbox(conn, inbox)
+            closed = inbox.fill(conn)
             if closed is not None:
                 self._end(closed)
         out = conn.data_to_send()
@@ -124,10 +123,15 @@ class AnyioWebSocket:
         """Read, parse, wait while the inbox is full; stop at the close."""
         conn = self._conn
         while not conn.finished:
-            if len(self._inbox) >= INBOX_LIMIT:
+            if self._inbox.full:
                 self._has_room = anyio.Event()
                 await self._has_room.wait()
                 self.pump()
+                continue
+            if self._pending > self._limit:  # the peer does not read what we send
+                await self._output_below(self._limit // 4)
+                if self._lost:
+                    break
                 continue
             try:
                 data: bytes | None = await self._stream.receive()
@@ -154,19 +158,39 @@ class AnyioWebSocket:
             data = b"".join(self._outbox)
             self._outbox.clear()
             try:
-                await stream.send(data)
+                await self._send(data)
             except _ERRORS:
                 self._lost = True
                 self._end(self._conn.abort())
                 break
-            finally:
-                self._pending -= len(data)
-            if self._pending <= self._limit // 4:
-                self._drained.set()
+            except TimeoutError:
+                self._lost = True
+                self._end(self._conn.abort(ABNORMAL, "write timeout"))
+                await anyio.aclose_forcefully(stream)
+                break
+        self._pending = 0
         self._drained.set()
         with contextlib.suppress(*_ERRORS):
             await stream.aclose()
         self.finished.set()
+
+    async def _send(self, data: bytes) -> None:
+        """Send ``data`` in pieces, each within ``write_timeout`` (else ``TimeoutError``)."""
+        stream = self._stream
+        for start in range(0, len(data), SEND_CHUNK):
+            piece = data[start : start + SEND_CHUNK] if len(data) > SEND_CHUNK else data
+            with anyio.fail_after(self._write_timeout):
+                await stream.send(piece)
+            self._pending -= len(piece)
+            if self._pending <= self._limit // 4:
+                self._drained.set()
+
+    async def _output_below(self, level: int) -> None:
+        """Wait until at most ``level`` bytes wait to be sent (or the connection is gone)."""
+        while self._pending > level and not self._lost:
+            if self._drained.is_set():
+                self._drained = anyio.Event()
+            await self._drained.wait()
 
     async def tick_loop(self, tick: float) -> None:
         """Ping a silent peer; close one silent for two ticks (see ``WSOptions.tick``)."""
@@ -195,7 +219,7 @@ class AnyioWebSocket:
             self._has_message = anyio.Event()
             await self._has_message.wait()
         event = inbox.popleft()
-        if len(inbox) <= INBOX_LIMIT // 2:
+        if inbox.has_room:
             self._has_room.set()
         return event
 
@@ -217,9 +241,7 @@ class AnyioWebSocket:
 
     async def writable(self) -> None:
         """Wait until the outbox drained below a quarter of the limit."""
-        while self._pending > self._limit // 4 and not self._lost:
-            self._drained = anyio.Event()
-            await self._drained.wait()
+        await self._output_below(self._limit // 4)
 
     def close(self, code: int, reason: str) -> None:
         """Queue our close frame; the session waits (bounded) for the answer."""
