@@ -4,9 +4,10 @@ After the ``101`` three tasks share the stream: a reader (bytes → ``WSConnecti
 bounded ``Inbox``; when the inbox is full, or more than the backpressure limit waits to
 be sent — pongs and echoes the peer does not read — the reader waits, so the peer's
 bytes stay in the kernel: inbound backpressure), a writer (an outbox of frames, flushed
-in pieces of ``SEND_CHUNK`` bytes, each given ``write_timeout`` seconds; its size is
-what ``backpressured`` measures) and, when idle timeout or pings are on, a ticker. The
-session runs in the connection's request task.
+in pieces of ``SEND_CHUNK`` bytes; its size is what ``backpressured`` measures), a
+write watch (a peer that takes none of the bytes waiting for it for ``write_timeout``
+seconds is dropped: 1006 "write timeout") and, when idle timeout or pings are on, a
+ticker. The session runs in the connection's request task.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import math
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import SocketAttribute
 
 from .._websocket import WebSocket, run_session
+from ._progress import kernel_unsent
 from ._wsconnection import ABNORMAL, GOING_AWAY, Inbox, WSClose, WSConnection, WSMessage
 from ._wshandshake import accept_headers
 
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 
 CLOSE_TIMEOUT = 5.0
 SEND_CHUNK = 64 * 1024
-"""Bytes handed to the stream per ``send``: each must leave within ``write_timeout``."""
+"""Bytes handed to the stream per ``send`` (each one that goes is progress)."""
 _ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, anyio.EndOfStream)
 
 
@@ -49,7 +52,7 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
         max_payload_length=options.max_payload_length,
         compress=options.compress,
     )
-    channel = AnyioWebSocket(owner._stream, conn, options, owner._driver.config.write_timeout)
+    channel = AnyioWebSocket(owner._stream, conn, options)
     owner._ws = channel
     if trailing:
         conn.receive_data(trailing)
@@ -58,6 +61,7 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
         channel.group = group
         group.start_soon(channel.read_loop)
         group.start_soon(channel.write_loop)
+        group.start_soon(channel.write_watch, owner._driver.config.write_timeout)
         if options.tick is not None:
             group.start_soon(channel.tick_loop, options.tick)
         try:
@@ -72,14 +76,13 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
 class AnyioWebSocket:
     """The session's ``Channel`` over an anyio byte stream (see the module docstring)."""
 
-    def __init__(
-        self, stream: ByteStream, conn: WSConnection, options: WSOptions, write_timeout: float
-    ) -> None:
+    def __init__(self, stream: ByteStream, conn: WSConnection, options: WSOptions) -> None:
         self._stream = stream
         self._conn = conn
         self._options = options
-        self._write_timeout = write_timeout
         self._inbox = Inbox(options.max_payload_length)
+        self._sending = False  # the writer is in a send (waiting for the peer)
+        self._sent = 0  # pieces sent
         self._outbox: list[bytes] = []
         self._pending = 0
         self._limit = options.backpressure_limit
@@ -163,11 +166,6 @@ class AnyioWebSocket:
                 self._lost = True
                 self._end(self._conn.abort())
                 break
-            except TimeoutError:
-                self._lost = True
-                self._end(self._conn.abort(ABNORMAL, "write timeout"))
-                await anyio.aclose_forcefully(stream)
-                break
         self._pending = 0
         self._drained.set()
         with contextlib.suppress(*_ERRORS):
@@ -175,15 +173,45 @@ class AnyioWebSocket:
         self.finished.set()
 
     async def _send(self, data: bytes) -> None:
-        """Send ``data`` in pieces, each within ``write_timeout`` (else ``TimeoutError``)."""
+        """Send ``data`` in pieces (``write_watch`` sees each one go)."""
         stream = self._stream
-        for start in range(0, len(data), SEND_CHUNK):
-            piece = data[start : start + SEND_CHUNK] if len(data) > SEND_CHUNK else data
-            with anyio.fail_after(self._write_timeout):
+        self._sending = True
+        try:
+            for start in range(0, len(data), SEND_CHUNK):
+                piece = data[start : start + SEND_CHUNK] if len(data) > SEND_CHUNK else data
                 await stream.send(piece)
-            self._pending -= len(piece)
-            if self._pending <= self._limit // 4:
-                self._drained.set()
+                self._sent += 1
+                self._pending -= len(piece)
+                if self._pending <= self._limit // 4:
+                    self._drained.set()
+        finally:
+            self._sending = False
+
+    async def write_watch(self, limit: float) -> None:
+        """Drop a peer that takes none of our bytes for ``limit`` s (1006 "write timeout").
+
+        Progress is a piece handed to the stream, or fewer bytes waiting in the kernel's
+        send queue than at the last look (``kernel_unsent``).
+        """
+        sock = self._stream.extra(SocketAttribute.raw_socket, None)
+        step = limit / 4
+        seen = (-1, 0)
+        progress_at = anyio.current_time()
+        while not self._lost and not self._conn.finished:
+            await anyio.sleep(step)
+            now = anyio.current_time()
+            if not self._sending:
+                progress_at = now
+                continue
+            unsent = kernel_unsent(sock)
+            if self._sent != seen[0] or unsent < seen[1]:
+                progress_at = now
+            seen = (self._sent, unsent)
+            if now - progress_at >= limit:
+                self._lost = True
+                self._end(self._conn.abort(ABNORMAL, "write timeout"))
+                await anyio.aclose_forcefully(self._stream)  # the blocked send fails
+                return
 
     async def _output_below(self, level: int) -> None:
         """Wait until at most ``level`` bytes wait to be sent (or the connection is gone)."""

@@ -11,8 +11,9 @@ reading until the handler has taken half of them. Outbound: the transport's writ
 limits are set to the backpressure limit; ``pause_writing``/``resume_writing`` make
 ``backpressured`` and ``writable``. While writing is paused nothing is parsed or read
 either, so replies the peer does not read (pongs, echoes) never exceed the limit by more
-than one read's worth. A peer that reads nothing for ``write_timeout`` seconds while
-bytes wait for it is dropped (1006, "write timeout"), its socket released at once.
+than one read's worth. A peer that acknowledges none of the bytes waiting for it (in the
+transport or the kernel, see ``_progress.py``) for ``write_timeout`` seconds is dropped
+(1006, "write timeout"), its socket released at once.
 
 One timer per connection ticks at half the idle timeout (see ``WSOptions.tick``): a tick
 that saw no byte from the peer sends a ping (``send_pings``); a second one closes (1001).
@@ -25,6 +26,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from .._websocket import WebSocket, run_session
+from ._progress import kernel_unsent
 from ._wsconnection import ABNORMAL, GOING_AWAY, Inbox, WSClose, WSConnection, WSMessage
 from ._wshandshake import accept_headers
 
@@ -98,6 +100,7 @@ class AsyncioWebSocket(asyncio.Protocol):
         # write progress: bytes handed to the transport, and how many had left it when
         # progress was last seen (``_progress_at``)
         self._write_timeout = write_timeout
+        self._sock = transport.get_extra_info("socket")
         self._write_timer: asyncio.TimerHandle | None = None
         self._written = 0
         self._sent_mark = 0
@@ -192,20 +195,23 @@ class AsyncioWebSocket(asyncio.Protocol):
     # -- writing and its timeout ----------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
-        transport = self._transport
-        transport.write(data)
+        self._transport.write(data)
         self._written += len(data)
-        if self._write_timer is None and transport.get_write_buffer_size():
-            self._sent_mark = self._written - transport.get_write_buffer_size()
+        if self._write_timer is None:
+            self._sent_mark = self._written - self._unsent()
             self._progress_at = self._loop.time()
             self._write_timer = self._loop.call_later(self._write_timeout / 4, self._check_writes)
+
+    def _unsent(self) -> int:
+        """Bytes written that the peer has not acknowledged yet (ours and the kernel's)."""
+        return self._transport.get_write_buffer_size() + kernel_unsent(self._sock)
 
     def _check_writes(self) -> None:
         """While bytes wait for the peer: drop it after ``write_timeout`` s without progress."""
         self._write_timer = None
         if self._lost:
             return
-        pending = self._transport.get_write_buffer_size()
+        pending = self._unsent()
         if not pending:
             return
         sent = self._written - pending
