@@ -108,13 +108,20 @@ async def test_origin_policy_under_asgi() -> None:
             "path": "/echo",
             "raw_path": b"/echo",
             "query_string": b"",
-            "headers": [(b"host", b"app.example"), (b"origin", origin.encode())]
-            + [(b"upgrade", b"websocket"), (b"connection", b"Upgrade")]
-            + [(b"sec-websocket-version", b"13")]
-            + [(b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ==")],
+            "headers": [
+                (b"host", b"app.example"),
+                (b"origin", origin.encode()),
+                (b"upgrade", b"websocket"),
+                (b"connection", b"Upgrade"),
+                (b"sec-websocket-version", b"13"),
+                (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+            ],
             "extensions": {"websocket.http.response": {}},
         }
-        incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+        incoming: list[dict[str, Any]] = [
+            {"type": "websocket.connect"},
+            {"type": "websocket.disconnect", "code": 1000},
+        ]
         sent: list[dict[str, Any]] = []
 
         async def receive() -> dict[str, Any]:
