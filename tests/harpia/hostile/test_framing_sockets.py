@@ -171,3 +171,24 @@ async def test_asgi_host_rule_under_uvicorn() -> None:
             await c.send(b"GET http://a.example/url HTTP/1.1\r\nHost: evil\r\n\r\n")
             reply = await c.response()
             assert (reply.status, json.loads(reply.body)["url"]) == (200, "http://a.example/url")
+
+
+CHUNKED_BODIES = {
+    "bad-chunk-footer": b"5\r\nhelloXX0\r\n\r\n",
+    "bare-lf-chunk-header": b"5\nhello\r\n0\r\n\r\n",
+    "chunk-size-overflow": b"fffffffffffffffffffff\r\nx\r\n0\r\n\r\n",
+    "non-hex-size": b"5g\r\nhello\r\n0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+async def test_malformed_chunked_bodies_end_the_connection(driver: str) -> None:
+    """The head is fine, the body is not: 400 and a close, the request after never served."""
+    framing_app.served.clear()
+    async with running(framing_app.make_app(), driver) as server:
+        for name, body in sorted(CHUNKED_BODIES.items()):
+            async with client(port_of(server)) as c:
+                head = b"POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                await c.send(head + body + SMUGGLED)
+                assert await statuses_until_close(c) == [b"HTTP/1.1 400 Bad Request"], name
+        assert not [line for line in framing_app.served if "smuggled" in line]
