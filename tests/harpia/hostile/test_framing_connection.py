@@ -12,7 +12,7 @@ import h11
 import pytest
 
 from harpia._server._connection import HTTPConnection
-from harpia._server._events import Close, Event, Reject, RequestHead
+from harpia._server._events import BodyChunk, BodyError, Close, Event, Reject, RequestHead
 from harpia._server._framing import head_error, host_error, split_absolute
 from harpia._server._states import CLOSING
 
@@ -242,3 +242,59 @@ def test_the_pure_rules() -> None:
     assert split_absolute(b"http://a?q") == (b"a", b"/?q")
     assert split_absolute(b"http://a:99/p") == (b"a:99", b"/p")
     assert split_absolute(b"mailto:a@b") is None
+
+
+TRAILERS = {
+    b"0\r\n\n": "bare LF",
+    b"000;ext=1\r\n\n": "bare LF",
+    b"5\r\nhello\r\n0\r\n\n": "bare LF",
+    b"0\r\nX: a\nY: b\r\n\r\n": "bare LF",
+    b"0\r\nX: a\r\n b\r\n\r\n": "obsolete line folding",
+    b"0\r\nX: \x01\r\n\r\n": "control character",
+}
+
+
+@pytest.mark.parametrize("split", [0, 1, 3])
+@pytest.mark.parametrize("body", sorted(TRAILERS))
+def test_a_chunked_body_ending_leniently_is_a_body_error(body: bytes, split: int) -> None:
+    """h11 ends a chunked body at ``0\\r\\n\\n``: what follows must not become a request."""
+    assert h11_accepts_body(body)  # h11 alone would serve the request after it
+    conn = HTTPConnection()
+    head = b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    data = body + b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    conn.receive_data(head + (data if not split else b""))
+    pieces = [] if not split else [data[i : i + split] for i in range(0, len(data), split)]
+    assert isinstance(conn.next_event(), RequestHead)
+    for _ in range(1000):
+        event = conn.next_event()
+        if isinstance(event, BodyError):
+            assert TRAILERS[body] in event.reason
+            break
+        assert type(event).__name__ in ("NeedData", "BodyChunk"), event
+        if type(event).__name__ == "NeedData":
+            conn.receive_data(pieces.pop(0))
+    else:
+        raise AssertionError("no BodyError")
+    assert conn.respond(400, OK, b"no").find(b"connection: close") > 0
+    assert isinstance(conn.next_event(), Close)
+
+
+def h11_accepts_body(body: bytes) -> bool:
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    return any(isinstance(conn.next_event(), h11.EndOfMessage) for _ in range(10))
+
+
+def test_good_trailers_still_pass() -> None:
+    conn = HTTPConnection()
+    conn.receive_data(
+        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;n=v\r\nabc\r\n0\r\nX-Sum: 1\r\nY: a\tb\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    assert isinstance(conn.next_event(), RequestHead)
+    assert conn.next_event() == BodyChunk(b"abc")
+    assert type(conn.next_event()).__name__ == "BodyEnd"
+    conn.respond(200, OK, b"ok")
+    head = conn.next_event()
+    assert isinstance(head, RequestHead)
+    assert head.raw_path == "/b"

@@ -178,6 +178,10 @@ CHUNKED_BODIES = {
     "bare-lf-chunk-header": b"5\nhello\r\n0\r\n\r\n",
     "chunk-size-overflow": b"fffffffffffffffffffff\r\nx\r\n0\r\n\r\n",
     "non-hex-size": b"5g\r\nhello\r\n0\r\n\r\n",
+    "bare-lf-ends-trailers": b"5\r\nhello\r\n0\r\n\n",
+    "bare-lf-in-a-trailer": b"0\r\nX: a\nY: b\r\n\r\n",
+    "obs-fold-in-trailers": b"0\r\nX: a\r\n b\r\n\r\n",
+    "ctl-in-a-trailer": b"0\r\nX: \x7f\r\n\r\n",
 }
 
 

@@ -50,7 +50,7 @@ from ._events import (
     Reject,
     RequestHead,
 )
-from ._framing import head_error, host_error, split_absolute
+from ._framing import StrictTrailers, head_error, host_error, split_absolute
 from ._states import (
     BODY,
     CLOSED,
@@ -292,6 +292,9 @@ class HTTPConnection:
                 raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
         if error is not None:
             return self._reject(400, error)
+        if framing == 2:  # chunked: hold its trailer section to the same rules
+            h = self._h11
+            h._reader = StrictTrailers(h._reader)
         self.state = _HEAD_REQUEST  # only HEAD can parse a request (receive_data moved us)
         self.requests += 1
         self._headers = headers

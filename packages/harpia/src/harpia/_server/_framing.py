@@ -20,6 +20,11 @@ then close) when it has
   HTTP/1.1 request whose target does not carry the authority (RFC 9110 §4.2.1: an http URI
   has a host). h11 already refuses a missing ``Host`` in HTTP/1.1 and more than one.
 
+The same line rules hold for the trailer section that ends a chunked body: h11 ends it
+at a bare LF too (``0\\r\\n\\n``), so a proxy that waits for CRLF would take what follows
+for trailers and we for the next request. ``StrictTrailers`` wraps h11's chunked reader
+(its private state, read only; with another h11 it steps aside) and refuses that.
+
 For an absolute-form target (``GET http://a.example/x HTTP/1.1``) the authority of the
 target wins over ``Host`` (RFC 9112 §3.2.2): the connection rewrites ``Host`` to it, so
 ``req.url``, ``req.headers["host"]`` and every origin check agree.
@@ -31,6 +36,9 @@ with the ASGI adapter, whose server does the framing but passes ``Host`` through
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import h11
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # RFC 3986 host (IP-literal or reg-name: unreserved, sub-delims, pct-encoded) and port
@@ -132,3 +140,63 @@ def front_end_host(
         if error is not None:
             return error
     return headers, raw_path
+
+
+_ZERO_CHUNK = re.compile(rb"0+(?:;[^\r\n]*)?[ \t]*")
+_TRAILER_END = re.compile(rb"\n\r?\n")
+
+
+def trailer_error(data: bytes | bytearray, start: int) -> str | None:
+    """Why the trailer section at ``data[start:]`` (maybe incomplete) must be refused."""
+    if data[start : start + 2] == b"\r\n":
+        return None  # no trailers: the body ends here
+    match = _TRAILER_END.search(data, start)
+    end = match.end() if match is not None else len(data)
+    if data[start : start + 1] == b"\n" or data.count(b"\n", start, end) != data.count(
+        b"\r\n", start, end
+    ):
+        return "bare LF line ending in the chunked trailer section"
+    if data.find(b"\n ", start, end) >= 0 or data.find(b"\n\t", start, end) >= 0:
+        return "obsolete line folding in the chunked trailer section"
+    if _CONTROL.search(data, start, end) is not None:
+        return "control character in the chunked trailer section"
+    return None
+
+
+class StrictTrailers:
+    """h11's chunked-body reader, refusing a trailer section with bare LF, obs-fold or CTLs.
+
+    It looks at the bytes h11 is about to parse as the last chunk and the trailers,
+    before h11 does, and raises ``h11.RemoteProtocolError`` (a ``BodyError`` for the
+    connection). It uses h11's private reader state and buffer, only to read them; if
+    they are not as expected (another h11 version) it steps aside.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __call__(self, buf: Any) -> Any:
+        inner = self._inner
+        try:
+            data = buf._data
+            start = 0
+            if not inner._reading_trailer:
+                if inner._bytes_in_chunk:
+                    return inner(buf)
+                start = len(inner._bytes_to_discard)
+                end = data.find(b"\r\n", start)
+                if end < 0 or _ZERO_CHUNK.fullmatch(data, start, end) is None:
+                    return inner(buf)
+                start = end + 2
+        except AttributeError:  # pragma: no cover - an h11 with other internals
+            return inner(buf)
+        error = trailer_error(data, start)
+        if error is not None:
+            raise h11.RemoteProtocolError(error, 400)
+        return inner(buf)
+
+    def read_eof(self) -> Any:
+        """What h11's reader says when the peer closes mid-body."""
+        return self._inner.read_eof()
