@@ -27,6 +27,12 @@ one, or one the client will not send because it still waits for ``100 Continue``
 the response carry ``Connection: close`` instead. This is how a 413 is answered from the
 declared ``Content-Length`` without reading the body.
 
+Every request head h11 accepts is also held to ``check_request`` (``_framing.py``):
+heads two parsers could frame differently (request smuggling) and malformed ``Host``
+headers get a canned 400 and a close, and an absolute-form target's authority becomes
+``Host``. For it the connection keeps the raw bytes of the head being awaited
+(``_raw``: usually the received ``bytes`` object itself, no copy).
+
 The connection states, their table and their timers are in ``_states.py``.
 """
 
@@ -50,7 +56,7 @@ from ._events import (
     Reject,
     RequestHead,
 )
-from ._framing import StrictTrailers, head_error, host_error, split_absolute
+from ._framing import StrictTrailers, check_request
 from ._states import (
     BODY,
     CLOSED,
@@ -254,45 +260,12 @@ class HTTPConnection:
             if size > self.max_header_size:
                 return self._reject(431, f"request head larger than {self.max_header_size} bytes")
         raw, self._raw = self._raw, b""
-        error = head_error(raw, len(items))
         version = _VERSIONS.get(event.http_version) or event.http_version.decode("ascii")
-        target = event.target
-        host: bytes | None = None
-        framing = 0
-        for name, value in headers:
-            if name == b"host":
-                host = value
-            elif name == b"content-length":
-                framing |= 1
-            elif name == b"transfer-encoding":
-                framing |= 2
-        if framing & 2 and (framing == 3 or version == "1.0"):
-            error = error or (
-                "Content-Length with Transfer-Encoding"
-                if framing == 3
-                else "Transfer-Encoding in an HTTP/1.0 request"
-            )
-        if target[:1] == b"/":
-            error = error or host_error(host, version)
-            path, _, rest = target.partition(b"?")
-            raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
-        elif target == b"*" or event.method == b"CONNECT":  # asterisk-, authority-form
-            error = error or host_error(host, version)
-            raw_path, query = target.decode("latin-1"), ""
-        else:
-            error = error or host_error(host, version, absolute=True)
-            absolute = split_absolute(target)
-            if absolute is None:
-                error = error or "malformed request target"
-            else:  # RFC 9112 §3.2.2: the target's authority wins over Host
-                authority, rest_of_target = absolute
-                headers = [pair for pair in headers if pair[0] != b"host"]
-                headers.append((b"host", authority))
-                path, _, rest = rest_of_target.partition(b"?")
-                raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
-        if error is not None:
-            return self._reject(400, error)
-        if framing == 2:  # chunked: hold its trailer section to the same rules
+        checked = check_request(raw, len(items), event.method, event.target, version, headers)
+        if isinstance(checked, str):
+            return self._reject(400, checked)
+        raw_path, query, headers, chunked = checked
+        if chunked:  # hold its trailer section to the same rules
             h = self._h11
             h._reader = StrictTrailers(h._reader)
         self.state = _HEAD_REQUEST  # only HEAD can parse a request (receive_data moved us)

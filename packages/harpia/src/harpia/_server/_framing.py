@@ -71,6 +71,62 @@ def head_error(raw: bytes | bytearray, fields: int) -> str | None:
     return None
 
 
+def check_request(
+    raw: bytes | bytearray,
+    fields: int,
+    method: bytes,
+    target: bytes,
+    version: str,
+    headers: list[tuple[bytes, bytes]],
+) -> tuple[str, str, list[tuple[bytes, bytes]], bool] | str:
+    """Apply every rule to a request head h11 has parsed.
+
+    Args:
+        raw: The bytes the head was parsed from (see ``head_error``).
+        fields: How many header fields h11 found.
+        method, target, version: From the request line.
+        headers: The header pairs, names lower-cased.
+
+    Returns:
+        ``(raw_path, query_string, headers, chunked)`` — ``Host`` set to the authority of
+        an absolute-form target — or why the request must be refused with 400.
+    """
+    error = head_error(raw, fields)
+    host: bytes | None = None
+    framing = 0
+    for name, value in headers:
+        if name == b"host":
+            host = value
+        elif name == b"content-length":
+            framing |= 1
+        elif name == b"transfer-encoding":
+            framing |= 2
+    if framing & 2 and (framing == 3 or version == "1.0"):
+        error = error or (
+            "Content-Length with Transfer-Encoding"
+            if framing == 3
+            else "Transfer-Encoding in an HTTP/1.0 request"
+        )
+    if target[:1] == b"/":
+        path, _, rest = target.partition(b"?")
+        error = error or host_error(host, version)
+    elif target == b"*" or method == b"CONNECT":  # asterisk-form, authority-form
+        path, rest = target, b""
+        error = error or host_error(host, version)
+    else:
+        absolute = split_absolute(target)
+        if absolute is None:
+            return error or "malformed request target"
+        authority, path_and_query = absolute  # RFC 9112 §3.2.2: it wins over Host
+        path, _, rest = path_and_query.partition(b"?")
+        error = error or host_error(host, version, absolute=True)
+        headers = [pair for pair in headers if pair[0] != b"host"]
+        headers.append((b"host", authority))
+    if error is not None:
+        return error
+    return path.decode("latin-1"), rest.decode("latin-1"), headers, framing == 2
+
+
 def valid_host(value: bytes) -> bool:
     """True when ``value`` is ``host[:port]`` as RFC 9110 §7.2 allows (maybe empty)."""
     return _HOST.fullmatch(value) is not None
