@@ -102,14 +102,14 @@ async def test_origin_policy_in_the_test_client() -> None:
 
 
 async def test_origin_policy_under_asgi() -> None:
-    async def handshake_status(origin: str) -> int:
+    async def handshake_status(origin: str, host: bytes = b"app.example") -> int:
         scope = {
             "type": "websocket",
             "path": "/echo",
             "raw_path": b"/echo",
             "query_string": b"",
             "headers": [
-                (b"host", b"app.example"),
+                (b"host", host),
                 (b"origin", origin.encode()),
                 (b"upgrade", b"websocket"),
                 (b"connection", b"Upgrade"),
@@ -140,6 +140,7 @@ async def test_origin_policy_under_asgi() -> None:
 
     assert await handshake_status("http://app.example") == 101
     assert await handshake_status("http://evil.example") == 403
+    assert await handshake_status("http://app.example", b"a@b/c?d") == 400  # the Host rule
 
 
 @pytest.mark.parametrize(
