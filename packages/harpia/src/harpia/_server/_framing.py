@@ -183,7 +183,7 @@ def front_end_host(
     hosts = [value for name, value in headers if name == b"host"]
     if len(hosts) > 1:
         return "multiple Host headers"
-    if raw_path[:1] not in (b"/", b"*", b""):
+    if raw_path[:1] not in (b"/", b"*", b"") and b"://" in raw_path:
         absolute = split_absolute(raw_path)
         if absolute is None:
             return "malformed request target"
