@@ -13,6 +13,7 @@ from urllib.parse import quote
 from ._request import Request
 from ._response import Response
 from ._server._common import ClientDisconnected
+from ._server._framing import front_end_host
 from ._websocket import WebSocketUpgrade
 
 if TYPE_CHECKING:
@@ -56,13 +57,16 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
                 return chunk
         return b""
 
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else quote(scope.get("path", "/"), safe="/")
+    target = request_target(scope)
+    if isinstance(target, str):  # a malformed Host: 400, as the native server answers
+        await _bad_request(send)
+        return
+    path, headers = target
     request = Request(
         scope["method"],
-        path.split("?", 1)[0] or "/",
+        path,
         scope.get("query_string", b"").decode("latin-1"),
-        [(name.lower(), value) for name, value in scope.get("headers", [])],
+        headers,
         body,
         client=tuple(scope["client"]) if scope.get("client") else None,
         scheme=scope.get("scheme", "http"),
@@ -85,6 +89,26 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
         if chunk:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
+
+
+def request_target(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]] | str:
+    """The raw path and headers of an ``http``/``websocket`` scope, or why to refuse it."""
+    raw_path = scope.get("raw_path")
+    if not raw_path:
+        raw_path = quote(scope.get("path", "/"), safe="/").encode("latin-1")
+    headers = [(name.lower(), value) for name, value in scope.get("headers", [])]
+    checked = front_end_host(headers, raw_path.split(b"?", 1)[0], scope.get("http_version", "1.1"))
+    if isinstance(checked, str):
+        return checked
+    headers, raw_path = checked
+    return raw_path.decode("latin-1") or "/", headers
+
+
+async def _bad_request(send: Any) -> None:
+    """The native server's canned 400 (the reason is for logs, not for the peer)."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"11")]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": b"Bad Request"})
 
 
 async def _lifespan(app: Harpia, receive: Any, send: Any) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._asgi import request_target
 from ._request import Request
 from ._server._wsconnection import MESSAGE_TOO_BIG, WSClose, WSMessage
 from ._websocket import WebSocket, WebSocketUpgrade, run_session
@@ -31,13 +32,16 @@ async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     first = await receive()
     if first["type"] != "websocket.connect":
         return
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    target = request_target(scope)
+    if isinstance(target, str):  # a malformed Host
+        await _refuse(scope, send, 400, b"Bad Request")
+        return
+    path, headers = target
     request = Request(
         "GET",
-        path.split("?", 1)[0] or "/",
+        path,
         scope.get("query_string", b"").decode("latin-1"),
-        [(name.lower(), value) for name, value in scope.get("headers", [])],
+        headers,
         client=tuple(scope["client"]) if scope.get("client") else None,
         scheme="https" if scope.get("scheme") == "wss" else "http",
         server=tuple(scope["server"]) if scope.get("server") else None,
@@ -47,17 +51,7 @@ async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     res = await app.handle(request)
     upgrade = res.body_stream
     if type(upgrade) is not WebSocketUpgrade:
-        if "websocket.http.response" in scope.get("extensions", {}):
-            await send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": res.status_code,
-                    "headers": res.raw_headers(),
-                }
-            )
-            await send({"type": "websocket.http.response.body", "body": res.body})
-        else:
-            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+        await _refuse(scope, send, res.status_code, res.body, res.raw_headers())
         return
     headers = [
         pair
@@ -76,6 +70,26 @@ async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
                 await channel.flushed.wait()
         finally:
             group.cancel_scope.cancel()
+
+
+async def _refuse(
+    scope: Scope,
+    send: Any,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Refuse the handshake: that response if the server can send one, else a close."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        start = {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": headers or [],
+        }
+        await send(start)
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
 
 class ASGIChannel:

@@ -194,9 +194,15 @@ class Request:
 
     @property
     def url(self) -> str:
-        """The full URL: scheme, host (from the Host header), raw path and query."""
+        """The full URL: scheme, host, raw path and query.
+
+        The host is the ``Host`` header's, which the server has checked (400 when
+        malformed) and, for an absolute-form target (``GET http://a.example/x``), set to
+        the target's authority (RFC 9112 §3.2.2); without one (HTTP/1.0) the server's
+        address.
+        """
         host = self.headers.get("host")
-        if host is None and self.server is not None:
+        if not host and self.server is not None:
             host = f"{self.server[0]}:{self.server[1]}"
         query = f"?{self.query_string}" if self.query_string else ""
         return f"{self.scheme}://{host or 'localhost'}{self.raw_path}{query}"

@@ -109,25 +109,29 @@ class RouteRegistry:
         self._register(method, path, Endpoint(handler, tuple(middlewares), max_body_size))
         return handler
 
-    def ws(self, path: str, /, *args: Any) -> Any:
+    def ws(self, path: str, /, *args: Any, allowed_origins: Any = None) -> Any:
         """Register a WebSocket route, or return a decorator (no handlers given).
 
         ``ws(path, handlers)``: ``handlers`` is an object, a class (instantiated once) or
         a mapping with any of ``upgrade``, ``open``, ``message``, ``close``, ``drain``,
         ``error``. ``ws(path, mw1, mw2, handlers)``: route middlewares run for the
         handshake request first. ``@app.ws(path)`` on a class registers it.
+        ``allowed_origins`` (``"same-origin"``, ``"*"`` or a list of origins) overrides
+        the app's ``ws`` option for this route.
         """
         from ._websocket import WSRoute
 
         if not args:
 
             def decorator(handlers: H) -> H:
-                self._register("GET", path, Endpoint(WSRoute(handlers), (), None))
+                route = WSRoute(handlers, allowed_origins)
+                self._register("GET", path, Endpoint(route, (), None))
                 return handlers
 
             return decorator
         *middlewares, handlers = args
-        self._register("GET", path, Endpoint(WSRoute(handlers), tuple(middlewares), None))
+        route = WSRoute(handlers, allowed_origins)
+        self._register("GET", path, Endpoint(route, tuple(middlewares), None))
         return handlers
 
     def _register(self, method: str, path: str, endpoint: Endpoint) -> None:

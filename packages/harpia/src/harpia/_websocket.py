@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import HTTPError
 from ._server._wsconnection import ABNORMAL, INTERNAL_ERROR, POLICY_VIOLATION, WSClose, WSMessage
+from ._ws_options import SAME_ORIGIN, allowed_origins_option, origin_allowed
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -145,16 +146,36 @@ def check_handshake(req: Request) -> None:
         raise HTTPError(400, "invalid Sec-WebSocket-Key")
 
 
+def check_origin(req: Request, allowed: str | frozenset[str]) -> None:
+    """Raise 403 when the handshake's ``Origin`` is not allowed (cross-site hijacking)."""
+    headers = req.headers
+    if not origin_allowed(allowed, headers.get("origin"), headers.get("host")):
+        raise HTTPError(403, "WebSocket origin not allowed")
+
+
 class WSRoute:
-    """The terminal handler of a WebSocket route: validates and upgrades."""
+    """The terminal handler of a WebSocket route: validates and upgrades.
 
-    __slots__ = ("handlers",)
+    Args:
+        handlers: The route's handlers (see ``WSHandlers``).
+        allowed_origins: This route's ``allowed_origins`` (validated); ``None``: the
+            app's ``ws_options``.
+    """
 
-    def __init__(self, handlers: Any) -> None:
+    __slots__ = ("allowed_origins", "handlers")
+
+    def __init__(self, handlers: Any, allowed_origins: Any = None) -> None:
         self.handlers = WSHandlers(handlers)
+        self.allowed_origins = (
+            None if allowed_origins is None else allowed_origins_option(allowed_origins)
+        )
 
     async def __call__(self, req: Request, res: Response) -> None:
         check_handshake(req)
+        allowed = self.allowed_origins
+        if allowed is None:
+            allowed = req.app.ws_options.allowed_origins if req.app is not None else SAME_ORIGIN
+        check_origin(req, allowed)
         data: dict[str, Any] = {}
         upgrade = self.handlers.upgrade
         if upgrade is not None:

@@ -9,13 +9,83 @@ from typing import Any
 _MB = 1024 * 1024
 
 
+SAME_ORIGIN = "same-origin"
+"""``allowed_origins`` default: a browser's handshake must come from the page's own site."""
+
+_DEFAULT_PORTS = {"http": "80", "ws": "80", "https": "443", "wss": "443"}
+
+
+def origin_key(origin: str) -> str | None:
+    """``scheme://host:port`` of an origin, lower-cased with its port explicit.
+
+    ``None`` when ``origin`` is not ``scheme://host[:port]`` (``"null"``, a path …).
+    """
+    scheme, sep, rest = origin.strip().lower().partition("://")
+    if not sep or not rest or any(c in rest for c in "/?#@ \t"):
+        return None
+    if rest.startswith("["):  # IPv6 literal
+        host, bracket, port = rest.partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            return None
+        host, port = host + "]", port[1:]
+    else:
+        host, _, port = rest.partition(":")
+    port = port or _DEFAULT_PORTS.get(scheme, "")
+    if not host or not port.isdigit():
+        return None
+    return f"{scheme}://{host}:{port}"
+
+
+def origin_allowed(allowed: str | frozenset[str], origin: str | None, host: str | None) -> bool:
+    """True when a handshake with ``Origin: origin`` may proceed (see ``allowed_origins``).
+
+    Args:
+        allowed: ``"*"``, ``"same-origin"`` or a set of ``origin_key`` values.
+        origin: The request's ``Origin`` header (``None``: not a browser, allowed).
+        host: The request's ``Host`` (for same-origin).
+    """
+    if origin is None or allowed == "*":
+        return True
+    key = origin_key(origin)
+    if key is None:
+        return False
+    if allowed == SAME_ORIGIN:  # compared as if the request's host were on that scheme
+        return bool(host) and origin_key(f"{key.partition('://')[0]}://{host}") == key
+    return key in allowed
+
+
+def allowed_origins_option(value: Any) -> str | frozenset[str]:
+    """Validate ``allowed_origins``: ``"same-origin"``, ``"*"`` or origins.
+
+    Raises:
+        ValueError: Anything else, or an entry that is not ``scheme://host[:port]``.
+    """
+    if value == SAME_ORIGIN or value == "*":
+        return str(value)
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError(
+            'ws option allowed_origins must be "same-origin", "*" or a list of origins '
+            f"like 'https://example.com', got {value!r}"
+        )
+    keys = set()
+    for origin in value:
+        key = origin_key(origin) if isinstance(origin, str) else None
+        if key is None:
+            raise ValueError(
+                f"ws option allowed_origins: {origin!r} is not an origin like 'https://example.com'"
+            )
+        keys.add(key)
+    return frozenset(keys)
+
+
 @dataclass(frozen=True, slots=True)
 class WSOptions:
-    """Limits and behaviour of every WebSocket route of an app (Bun's defaults).
+    """Limits and behaviour of every WebSocket route of an app.
 
     Attributes:
         max_payload_length: Largest incoming message in bytes; beyond it the connection is
-            closed with 1009.
+            closed with 1009. Parsed messages waiting for the handler are bounded by twice
+            it in all (then the connection stops reading).
         idle_timeout: Seconds without any byte from the peer before the connection is
             closed (1001); 0 disables it.
         backpressure_limit: Bytes that may wait in a connection's send buffer. ``send``
@@ -28,9 +98,13 @@ class WSOptions:
         compress: permessage-deflate: compress outgoing messages.
         decompress: permessage-deflate: accept compressed incoming messages. The
             extension is negotiated when either is on.
+        allowed_origins: Which browser pages may open a WebSocket: ``"same-origin"`` (the
+            ``Origin`` must name the host of the request), ``"*"`` (any) or origins
+            (``["https://app.example"]``); refused handshakes get 403. A handshake
+            without ``Origin`` (not a browser) is always allowed.
     """
 
-    max_payload_length: int = 16 * _MB
+    max_payload_length: int = 1 * _MB
     idle_timeout: float = 120
     backpressure_limit: int = 16 * _MB
     close_on_backpressure_limit: bool = False
@@ -38,6 +112,7 @@ class WSOptions:
     publish_to_self: bool = False
     compress: bool = False
     decompress: bool = False
+    allowed_origins: str | frozenset[str] = SAME_ORIGIN
 
     @property
     def deflate(self) -> bool:
@@ -67,6 +142,8 @@ class WSOptions:
                 raise ValueError(f"unknown ws option {key!r}")
             if key == "per_message_deflate":
                 values.update(_deflate(value))
+            elif key == "allowed_origins":
+                values[key] = allowed_origins_option(value)
             else:
                 values[key] = value
         for name in ("max_payload_length", "backpressure_limit"):

@@ -27,6 +27,12 @@ one, or one the client will not send because it still waits for ``100 Continue``
 the response carry ``Connection: close`` instead. This is how a 413 is answered from the
 declared ``Content-Length`` without reading the body.
 
+Every request head h11 accepts is also held to ``check_request`` (``_framing.py``):
+heads two parsers could frame differently (request smuggling) and malformed ``Host``
+headers get a canned 400 and a close, and an absolute-form target's authority becomes
+``Host``. For it the connection keeps the raw bytes of the head being awaited
+(``_raw``: usually the received ``bytes`` object itself, no copy).
+
 The connection states, their table and their timers are in ``_states.py``.
 """
 
@@ -50,6 +56,7 @@ from ._events import (
     Reject,
     RequestHead,
 )
+from ._framing import StrictTrailers, check_request
 from ._states import (
     BODY,
     CLOSED,
@@ -99,18 +106,6 @@ def _response_event(status: int, headers: RawHeaders) -> h11.Response:
     return event
 
 
-def _split_target(target: bytes) -> tuple[str, str]:
-    """``(raw_path, query_string)`` of a request target in any of its forms."""
-    if target[:1] != b"/" and target != b"*":
-        # absolute-form (``http://host/path``); authority-form only comes with CONNECT
-        scheme_end = target.find(b"://")
-        if scheme_end > 0:
-            slash = target.find(b"/", scheme_end + 3)
-            target = target[slash:] if slash >= 0 else b"/"
-    path, _, query = target.partition(b"?")
-    return path.decode("latin-1"), query.decode("latin-1")
-
-
 class HTTPConnection:
     """One server-side HTTP/1.1 connection, without I/O.
 
@@ -133,6 +128,7 @@ class HTTPConnection:
         "_head_bytes",
         "_headers",
         "_pending",
+        "_raw",
         "drain_limit",
         "max_header_size",
         "max_headers",
@@ -165,6 +161,10 @@ class HTTPConnection:
         # Bytes received since the buffer was last empty between requests: a request
         # head is part of them, so while they fit the header limit so does the head.
         self._head_bytes = 0
+        # The bytes h11 will parse the next request head from (the head first), kept
+        # while a head is awaited so that ``head_error`` sees them as sent. Usually the
+        # very ``bytes`` object received: no copy.
+        self._raw: bytes | bytearray = b""
 
     def __repr__(self) -> str:
         return f"<HTTPConnection {self.state.value} requests={self.requests}>"
@@ -185,8 +185,18 @@ class HTTPConnection:
             return
         if not data:
             self._eof = True
-        elif self.state is IDLE:
-            self.state = _IDLE_DATA
+        else:
+            state = self.state
+            if state is IDLE:
+                self.state = state = _IDLE_DATA
+            if state is HEAD:  # a head is awaited: keep its raw bytes for head_error
+                raw = self._raw
+                if not raw:
+                    self._raw = data
+                elif type(raw) is bytearray:
+                    raw += data
+                else:
+                    self._raw = raw + data if len(raw) < 4096 else bytearray(raw) + data
         self._head_bytes += len(data)
         self._h11.receive_data(data)
 
@@ -257,6 +267,15 @@ class HTTPConnection:
             size = len(event.target) + 4 * len(headers) + sum([len(n) + len(v) for n, v in headers])
             if size > self.max_header_size:
                 return self._reject(431, f"request head larger than {self.max_header_size} bytes")
+        raw, self._raw = self._raw, b""
+        version = _VERSIONS.get(event.http_version) or event.http_version.decode("ascii")
+        checked = check_request(raw, len(items), event.method, event.target, version, headers)
+        if isinstance(checked, str):
+            return self._reject(400, checked)
+        raw_path, query, headers, chunked = checked
+        if chunked:  # hold its trailer section to the same rules
+            h = self._h11
+            h._reader = StrictTrailers(h._reader)
         self.state = _HEAD_REQUEST  # only HEAD can parse a request (receive_data moved us)
         self.requests += 1
         self._headers = headers
@@ -271,19 +290,8 @@ class HTTPConnection:
         else:
             has_body = True
             self._pending = first if first is not NEED_DATA else None
-        target = event.target
-        if target[:1] == b"/":
-            path, _, rest = target.partition(b"?")
-            raw_path, query = path.decode("latin-1"), rest.decode("latin-1")
-        else:
-            raw_path, query = _split_target(target)
         return RequestHead(
-            event.method.decode("ascii"),
-            raw_path,
-            query,
-            headers,
-            _VERSIONS.get(event.http_version) or event.http_version.decode("ascii"),
-            has_body,
+            event.method.decode("ascii"), raw_path, query, headers, version, has_body
         )
 
     def _body_event(self) -> Event:
@@ -322,7 +330,8 @@ class HTTPConnection:
             elif type(event) is h11.EndOfMessage:
                 h.start_next_cycle()
                 self._move(Trigger.DRAINED)
-                if h.trailing_data[0]:
+                self._raw = h.trailing_data[0]
+                if self._raw:
                     self._move(Trigger.DATA)
                 else:
                     self._head_bytes = 0
@@ -450,7 +459,8 @@ class HTTPConnection:
         elif h.their_state is h11.DONE:
             h.start_next_cycle()
             self.state = _BODY_KEEP_ALIVE
-            if h.trailing_data[0]:
+            self._raw = h.trailing_data[0]
+            if self._raw:
                 self._move(Trigger.DATA)
             else:
                 self._head_bytes = 0

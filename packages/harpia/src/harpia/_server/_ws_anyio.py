@@ -1,9 +1,12 @@
 """WebSocket connections on the portable (anyio streams) driver.
 
 After the ``101`` three tasks share the stream: a reader (bytes → ``WSConnection`` →
-bounded inbox; when the inbox is full the reader waits, so the peer's bytes stay in the
-kernel: inbound backpressure), a writer (an outbox of frames, flushed in one ``send``;
-its size is what ``backpressured`` measures) and, when idle timeout or pings are on, a
+bounded ``Inbox``; when the inbox is full, or more than the backpressure limit waits to
+be sent — pongs and echoes the peer does not read — the reader waits, so the peer's
+bytes stay in the kernel: inbound backpressure), a writer (an outbox of frames, flushed
+in pieces of ``SEND_CHUNK`` bytes; its size is what ``backpressured`` measures), a
+write watch (a peer that takes none of the bytes waiting for it for ``write_timeout``
+seconds is dropped: 1006 "write timeout") and, when idle timeout or pings are on, a
 ticker. The session runs in the connection's request task.
 """
 
@@ -11,20 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections import deque
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import SocketAttribute
 
 from .._websocket import WebSocket, run_session
-from ._wsconnection import (
-    GOING_AWAY,
-    INBOX_LIMIT,
-    WSClose,
-    WSConnection,
-    WSMessage,
-    fill_inbox,
-)
+from ._progress import kernel_unsent
+from ._wsconnection import ABNORMAL, GOING_AWAY, Inbox, WSClose, WSConnection, WSMessage
 from ._wshandshake import accept_headers
 
 if TYPE_CHECKING:
@@ -36,6 +33,8 @@ if TYPE_CHECKING:
     from ._anyio_driver import AnyioConnection
 
 CLOSE_TIMEOUT = 5.0
+SEND_CHUNK = 64 * 1024
+"""Bytes handed to the stream per ``send`` (each one that goes is progress)."""
 _ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, anyio.EndOfStream)
 
 
@@ -62,6 +61,7 @@ async def serve_websocket(owner: AnyioConnection, upgrade: WebSocketUpgrade, res
         channel.group = group
         group.start_soon(channel.read_loop)
         group.start_soon(channel.write_loop)
+        group.start_soon(channel.write_watch, owner._driver.config.write_timeout)
         if options.tick is not None:
             group.start_soon(channel.tick_loop, options.tick)
         try:
@@ -80,7 +80,9 @@ class AnyioWebSocket:
         self._stream = stream
         self._conn = conn
         self._options = options
-        self._inbox: deque[WSMessage | WSClose] = deque()
+        self._inbox = Inbox(options.max_payload_length)
+        self._sending = False  # the writer is in a send (waiting for the peer)
+        self._sent = 0  # pieces sent
         self._outbox: list[bytes] = []
         self._pending = 0
         self._limit = options.backpressure_limit
@@ -100,7 +102,7 @@ class AnyioWebSocket:
         conn = self._conn
         inbox = self._inbox
         if not self._ended:
-            closed = fill_inbox(conn, inbox)
+            closed = inbox.fill(conn)
             if closed is not None:
                 self._end(closed)
         out = conn.data_to_send()
@@ -124,10 +126,15 @@ class AnyioWebSocket:
         """Read, parse, wait while the inbox is full; stop at the close."""
         conn = self._conn
         while not conn.finished:
-            if len(self._inbox) >= INBOX_LIMIT:
+            if self._inbox.full:
                 self._has_room = anyio.Event()
                 await self._has_room.wait()
                 self.pump()
+                continue
+            if self._pending > self._limit:  # the peer does not read what we send
+                await self._output_below(self._limit // 4)
+                if self._lost:
+                    break
                 continue
             try:
                 data: bytes | None = await self._stream.receive()
@@ -154,19 +161,64 @@ class AnyioWebSocket:
             data = b"".join(self._outbox)
             self._outbox.clear()
             try:
-                await stream.send(data)
+                await self._send(data)
             except _ERRORS:
                 self._lost = True
                 self._end(self._conn.abort())
                 break
-            finally:
-                self._pending -= len(data)
-            if self._pending <= self._limit // 4:
-                self._drained.set()
+        self._pending = 0
         self._drained.set()
         with contextlib.suppress(*_ERRORS):
             await stream.aclose()
         self.finished.set()
+
+    async def _send(self, data: bytes) -> None:
+        """Send ``data`` in pieces (``write_watch`` sees each one go)."""
+        stream = self._stream
+        self._sending = True
+        try:
+            for start in range(0, len(data), SEND_CHUNK):
+                piece = data[start : start + SEND_CHUNK] if len(data) > SEND_CHUNK else data
+                await stream.send(piece)
+                self._sent += 1
+                self._pending -= len(piece)
+                if self._pending <= self._limit // 4:
+                    self._drained.set()
+        finally:
+            self._sending = False
+
+    async def write_watch(self, limit: float) -> None:
+        """Drop a peer that takes none of our bytes for ``limit`` s (1006 "write timeout").
+
+        Progress is a piece handed to the stream, or fewer bytes waiting in the kernel's
+        send queue than at the last look (``kernel_unsent``).
+        """
+        sock = self._stream.extra(SocketAttribute.raw_socket, None)
+        step = limit / 4
+        seen = (-1, 0)
+        progress_at = anyio.current_time()
+        while not self._lost and not self._conn.finished:
+            await anyio.sleep(step)
+            now = anyio.current_time()
+            if not self._sending:
+                progress_at = now
+                continue
+            unsent = kernel_unsent(sock)
+            if self._sent != seen[0] or unsent < seen[1]:
+                progress_at = now
+            seen = (self._sent, unsent)
+            if now - progress_at >= limit:
+                self._lost = True
+                self._end(self._conn.abort(ABNORMAL, "write timeout"))
+                await anyio.aclose_forcefully(self._stream)  # the blocked send fails
+                return
+
+    async def _output_below(self, level: int) -> None:
+        """Wait until at most ``level`` bytes wait to be sent (or the connection is gone)."""
+        while self._pending > level and not self._lost:
+            if self._drained.is_set():
+                self._drained = anyio.Event()
+            await self._drained.wait()
 
     async def tick_loop(self, tick: float) -> None:
         """Ping a silent peer; close one silent for two ticks (see ``WSOptions.tick``)."""
@@ -195,7 +247,7 @@ class AnyioWebSocket:
             self._has_message = anyio.Event()
             await self._has_message.wait()
         event = inbox.popleft()
-        if len(inbox) <= INBOX_LIMIT // 2:
+        if inbox.has_room:
             self._has_room.set()
         return event
 
@@ -217,9 +269,7 @@ class AnyioWebSocket:
 
     async def writable(self) -> None:
         """Wait until the outbox drained below a quarter of the limit."""
-        while self._pending > self._limit // 4 and not self._lost:
-            self._drained = anyio.Event()
-            await self._drained.wait()
+        await self._output_below(self._limit // 4)
 
     def close(self, code: int, reason: str) -> None:
         """Queue our close frame; the session waits (bounded) for the answer."""

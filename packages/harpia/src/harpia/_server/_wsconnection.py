@@ -34,6 +34,7 @@ subscriber of a published message.
 from __future__ import annotations
 
 import struct
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,6 @@ from wsproto.events import (
 from ._events import NEED_DATA, NeedData
 
 if TYPE_CHECKING:
-    from collections import deque
     from collections.abc import Generator
 
     from wsproto.events import Event as WSProtoEvent
@@ -288,21 +288,67 @@ class WSConnection:
 
 
 INBOX_LIMIT = 64
-"""Parsed messages a connection holds for its handler before it stops reading."""
+"""Most parsed messages a connection holds for its handler before it stops reading."""
 
 
-def fill_inbox(conn: WSConnection, inbox: deque[WSMessage | WSClose]) -> WSClose | None:
-    """Parse buffered bytes into ``inbox`` until it holds ``INBOX_LIMIT`` messages.
+class Inbox:
+    """Parsed messages waiting for the handler, bounded in count and in bytes.
 
-    Returns the ``WSClose`` event if the peer's close came (not put in the inbox), else
-    ``None`` (no more complete message buffered, or the inbox is full).
+    Parsing stops once it holds ``INBOX_LIMIT`` messages or more than ``max_bytes``
+    (the payload limit), so it never holds more than twice the payload limit; the
+    driver then stops reading (the peer's bytes stay in the kernel: TCP backpressure)
+    until the handler has taken about half. Sizes are ``len`` of each message (characters
+    for text). The final ``WSClose`` is put in without counting.
     """
-    while len(inbox) < INBOX_LIMIT:
-        event = conn.next_event()
-        if type(event) is NeedData:
-            return None
-        if type(event) is WSClose:
-            return event
-        assert type(event) is WSMessage
-        inbox.append(event)
-    return None
+
+    __slots__ = ("_items", "max_bytes", "size")
+
+    def __init__(self, max_bytes: int) -> None:
+        self._items: deque[WSMessage | WSClose] = deque()
+        self.max_bytes = max_bytes
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    @property
+    def full(self) -> bool:
+        """True when no more messages may be parsed."""
+        return len(self._items) >= INBOX_LIMIT or self.size > self.max_bytes
+
+    @property
+    def has_room(self) -> bool:
+        """True when reading may resume (about half emptied)."""
+        return len(self._items) <= INBOX_LIMIT // 2 and self.size <= self.max_bytes // 2
+
+    def append(self, event: WSMessage | WSClose) -> None:
+        """Add ``event`` (a message counts its size)."""
+        self._items.append(event)
+        if type(event) is WSMessage:
+            self.size += len(event.data)
+
+    def popleft(self) -> WSMessage | WSClose:
+        """Take the oldest event."""
+        event = self._items.popleft()
+        if type(event) is WSMessage:
+            self.size -= len(event.data)
+        return event
+
+    def fill(self, conn: WSConnection) -> WSClose | None:
+        """Parse buffered bytes of ``conn`` into the inbox until it is full.
+
+        Returns the ``WSClose`` event if the peer's close came (not put in the inbox),
+        else ``None`` (no more complete message buffered, or the inbox is full).
+        """
+        while not self.full:
+            event = conn.next_event()
+            if type(event) is NeedData:
+                return None
+            if type(event) is WSClose:
+                return event
+            assert type(event) is WSMessage
+            self.append(event)
+        return None
