@@ -147,26 +147,44 @@ def _list_text(value: list[Any] | tuple[Any, ...]) -> str:
 
 
 def _check_json_size(value: Any) -> None:
-    """Refuse a value whose JSON would pass ``MAX_STRING`` characters, before writing it
-    (each value counted where it appears: a list holding the same long string or list
-    many times is as large as its JSON)."""
-    budget = MAX_STRING
-    stack = [value]
+    """Refuse a value whose JSON would pass ``MAX_STRING`` characters, or that contains
+    itself, before writing it.
+
+    Each container's size is computed once (post-order, by identity) and counted wherever
+    it appears: a list holding the same long string or list many times is as large as its
+    JSON, yet the walk stays linear in the distinct containers, and a container met again
+    while its own contents are being walked is a cycle, refused at once."""
+    sizes: dict[int, int] = {}
+    walking: set[int] = set()  # the containers on the path from ``value`` to the current one
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            budget -= len(item) + 2
-        elif isinstance(item, Mapping):
-            budget -= 2 * len(item) + 2
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            budget -= len(item) + 2
-            stack.extend(item)
-        else:
-            budget -= 1
-        if budget < 0:
-            raise TemplateError(f"json() value too large (over {MAX_STRING:,} characters)")
+        item, leaving = stack.pop()
+        if not isinstance(item, Mapping | list | tuple):
+            continue
+        key = id(item)
+        children = [*item.keys(), *item.values()] if isinstance(item, Mapping) else item
+        if leaving:
+            walking.discard(key)
+            total = (2 * len(item) if isinstance(item, Mapping) else len(item)) + 2
+            for child in children:
+                total += sizes[id(child)] if _is_container(child) else _json_leaf(child)
+            if total > MAX_STRING:
+                raise TemplateError(f"json() value too large (over {MAX_STRING:,} characters)")
+            sizes[key] = total
+        elif key not in sizes:
+            if key in walking:
+                raise TemplateError("json() value contains itself (a circular reference)")
+            walking.add(key)
+            stack.append((item, True))
+            stack.extend((child, False) for child in children if _is_container(child))
+
+
+def _is_container(item: Any) -> bool:
+    return isinstance(item, Mapping | list | tuple)
+
+
+def _json_leaf(item: Any) -> int:
+    return len(item) + 2 if isinstance(item, str) else 1
 
 
 def escape(value: Any) -> str:
