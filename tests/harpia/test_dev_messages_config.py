@@ -26,6 +26,10 @@ def load_error(root: Path, config: str) -> str:
     return str(caught.value)
 
 
+def folder(path: Path) -> str:
+    return str(path.resolve())
+
+
 def test_did_you_mean() -> None:
     assert did_you_mean("max_agee", ["files", "max_age", "url_path"]) == "did you mean 'max_age'?"
     assert did_you_mean("Templates", ["static", "templates"]) == "did you mean 'templates'?"
@@ -90,7 +94,7 @@ async def test_a_routes_glob_matching_nothing_is_a_config_error(
     with pytest.raises(ConfigError) as caught:
         await app.startup()
     assert str(caught.value) == (
-        f"harpia.toml: [routes] files: {shown} matched no .py file in {str(app_dir.resolve())!r}: "
+        f"harpia.toml: [routes] files: {shown} matched no .py file in {folder(app_dir)!r}: "
         "check the glob (relative to the folder of the config file) or remove the [routes] table"
     )
 
@@ -108,5 +112,5 @@ async def test_a_routes_glob_matching_only_other_files_is_a_config_error(app_dir
         await harpia.load(app_dir).startup()
     assert str(caught.value).startswith(
         f"harpia.toml: [routes] files: 'api/*' matched no .py file in "
-        f"{str(app_dir.resolve())!r} (after 'ignore'/'only'): check the glob"
+        f"{folder(app_dir)!r} (after 'ignore'/'only'): check the glob"
     )
