@@ -186,14 +186,20 @@ async def test_anonymous_token_expires_after_ttl() -> None:
     )
 
 
-async def test_default_stores_warn_once(caplog: pytest.LogCaptureFixture) -> None:
-    from harpia import _session
+async def test_default_stores_warn_once_when_the_app_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from harpia import _process_state
 
-    _session._WARNED.clear()
+    _process_state._Run.warned.clear()
     with caplog.at_level("WARNING", logger="harpia"):
+        apps = []
         for _ in range(3):
-            make_app(Session(), CSRF())
-            make_app(Session(MemoryStore()), CSRF(MemoryStore()))  # chosen: no warning
+            apps.append(make_app(Session(), CSRF()))
+            apps.append(make_app(Session(MemoryStore()), CSRF(MemoryStore())))  # chosen
+        assert not caplog.records  # nothing logged by building an app
+        for app in apps:
+            await app.startup()
     messages = [r.getMessage() for r in caplog.records if r.name == "harpia"]
     assert len(messages) == 2, messages
     assert messages[0].startswith("Session() has no store")

@@ -29,7 +29,8 @@ from harpia_store import MemoryStore, Store, StoreError
 from ._cookies import secure_for
 from ._errors import HTTPError
 from ._form_peek import BeyondPeek, peek_field
-from ._session import new_id, unavailable, warn_memory_default
+from ._process_state import mark
+from ._session import new_id, per_process, unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -216,10 +217,6 @@ class CSRF:
             raise ValueError(f"peek_limit must be a positive int (bytes), got {peek_limit!r}")
         if secure is not None and not isinstance(secure, bool):
             raise TypeError(f"secure must be a bool or None (automatic), got {secure!r}")
-        if self.default_store:
-            warn_memory_default(
-                "CSRF", self.store, "the tokens of visitors with a session", "CSRF(RedisStore(url))"
-            )
         find = session_id if session_id is not None else _session_id
         is_exempt = exemption(exempt)
 
@@ -288,6 +285,8 @@ class CSRF:
                     same_site=same_site,
                 )
 
+        holds = "the CSRF tokens of visitors with a session"
+        mark(csrf_middleware, per_process(self.store, "CSRF()", holds, self.default_store))
         return csrf_middleware
 
     async def _verify(
