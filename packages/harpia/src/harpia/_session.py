@@ -355,8 +355,9 @@ class Session:
         when changed, never while empty, and ``Set-Cookie`` is sent only when it is
         created, regenerated or deleted (and on each use with ``rolling``). Responses
         that read the session get ``Vary: Cookie``. A ``Session()`` without a store logs
-        one warning per process here: its in-process ``MemoryStore`` is bounded and not
-        shared between workers.
+        one warning per process when the app starts: its in-process ``MemoryStore`` is
+        bounded and not shared between workers (with ``workers > 1``, a ``MemoryStore``
+        chosen or not is reported as split between the workers).
 
         Raises:
             TypeError: ``preload`` is not a bool.
