@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from harpia import CSRF, MemoryStore, RedisStore, Session, TestClient
+from harpia._csrf import NO_TOKEN
 from harpia._session import new_id
 from tests.harpia.session_app import make_app
 from tests.support.stores import memory_or_redis
@@ -84,7 +85,7 @@ async def test_middleware(store: Store[Any], preload: bool) -> None:
     client = TestClient(make_app(session, csrf, preload=preload))
     refused = await client.post("/transfer")
     assert refused.status == 403
-    assert "no session" in refused.json()["error"]
+    assert refused.json()["error"] == NO_TOKEN
     await client.get("/count")  # starts a session (GET: no check)
     page = await client.get("/form")
     token = page.json()["token"]
@@ -93,10 +94,10 @@ async def test_middleware(store: Store[Any], preload: bool) -> None:
     assert (await client.get("/form")).json()["token"] == token  # stable across requests
     missing = await client.post("/transfer")
     assert missing.status == 403
-    assert missing.json()["error"].startswith("CSRF token missing")
+    assert missing.json()["error"].startswith("CSRF check failed: no CSRF token")
     wrong = await client.post("/transfer").set("X-CSRF-Token", "nope")
     assert wrong.status == 403
-    assert "invalid or expired" in wrong.json()["error"]
+    assert "does not match" in wrong.json()["error"]
     assert (await client.post("/transfer").set("X-CSRF-Token", token)).json() == {"done": True}
     form = await client.post("/transfer").form_data({"_csrf": token, "amount": "3"})
     assert form.json() == {"done": True}
@@ -180,17 +181,25 @@ async def test_anonymous_token_expires_after_ttl() -> None:
     await anyio.sleep(1.2)
     late = await client.post("/login").form_data({"_csrf": token})
     assert late.status == 403
-    assert "invalid or expired" in late.json()["error"]
+    assert late.json()["error"] == (
+        "CSRF check failed: CSRF token expired (valid 1 s): reload the form"
+    )
 
 
-async def test_default_stores_warn_once(caplog: pytest.LogCaptureFixture) -> None:
-    from harpia import _session
+async def test_default_stores_warn_once_when_the_app_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from harpia import _process_state
 
-    _session._WARNED.clear()
+    _process_state._Run.warned.clear()
     with caplog.at_level("WARNING", logger="harpia"):
+        apps = []
         for _ in range(3):
-            make_app(Session(), CSRF())
-            make_app(Session(MemoryStore()), CSRF(MemoryStore()))  # chosen: no warning
+            apps.append(make_app(Session(), CSRF()))
+            apps.append(make_app(Session(MemoryStore()), CSRF(MemoryStore())))  # chosen
+        assert not caplog.records  # nothing logged by building an app
+        for app in apps:
+            await app.startup()
     messages = [r.getMessage() for r in caplog.records if r.name == "harpia"]
     assert len(messages) == 2, messages
     assert messages[0].startswith("Session() has no store")

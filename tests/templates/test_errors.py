@@ -137,7 +137,10 @@ def test_unknown_plugin_names_itself_and_the_known_ones() -> None:
     engine.register_plugin("upper", str.upper)
     with pytest.raises(TemplateError) as info:
         engine.render_string("a\n  {{ uppercase(x) }}")
-    assert info.value.message == "unknown plugin 'uppercase' (registered plugins: upper)"
+    assert info.value.message == (
+        "unknown plugin 'uppercase', did you mean 'upper'? "
+        "(registered plugins: upper; built in: raw, json, generateNonce)"
+    )
     assert (info.value.line, info.value.column) == (2, 6)
 
 
@@ -263,3 +266,57 @@ def test_default_depth_allows_the_python_stack(site: Site) -> None:
     assert engine.render("v", {"depth": 63}) == "." * 64
     with pytest.raises(TemplateError, match="nested more than 64 deep"):
         engine.render("v", {"depth": 64})
+
+
+# -- messages that say how to fix the mistake -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "written", "column"),
+    [
+        ("{{ user.name | upper }}", "{{ upper(user.name) }}", 14),
+        ("{{ x|raw }}", "{{ raw(x) }}", 5),
+        ("<p>{{ a + 1 | double }}</p>", "{{ double(a + 1) }}", 13),
+        ("{{ x | }}", "{{ upper(x) }}", 6),
+    ],
+)
+def test_a_filter_pipe_says_how_plugins_are_called(source: str, written: str, column: int) -> None:
+    with pytest.raises(TemplateSyntaxError) as info:
+        TemplateEngine().render_string(source)
+    assert info.value.message == (
+        f"unexpected character '|': filters are plugin calls, write {written} "
+        "(plugins come from engine.register_plugin(name, fn); "
+        "raw, json and generateNonce are built in)"
+    )
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_or_is_still_two_pipes() -> None:
+    assert TemplateEngine().render_string("{{ a || 'none' }}", {"a": ""}) == "none"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("jsn(x)", "unknown plugin 'jsn', did you mean 'json'? "),
+        ("generatenonce()", "unknown plugin 'generatenonce', did you mean 'generateNonce'? "),
+        ("slugfy(x)", "unknown plugin 'slugfy', did you mean 'slugify'? "),
+        ("nothing_like_it(x)", "unknown plugin 'nothing_like_it' "),
+    ],
+)
+def test_an_unknown_plugin_gets_a_suggestion_and_the_built_ins(call: str, message: str) -> None:
+    engine = TemplateEngine()
+    engine.register_plugin("slugify", str.lower)
+    with pytest.raises(TemplateError) as info:
+        engine.render_string(f"{{{{ {call} }}}}", {"x": "a"})
+    assert info.value.message == (
+        message + "(registered plugins: slugify; built in: raw, json, generateNonce)"
+    )
+
+
+def test_no_plugin_registered_still_lists_the_built_ins() -> None:
+    with pytest.raises(TemplateError) as info:
+        TemplateEngine().render_string("{{ upper(x) }}", {"x": "a"})
+    assert info.value.message == (
+        "unknown plugin 'upper' (registered plugins: none; built in: raw, json, generateNonce)"
+    )

@@ -115,7 +115,8 @@ def test_unknown_key(app_dir: Path, component: str, known: str) -> None:
 
 def test_unknown_key_of_cors_and_shield(app_dir: Path) -> None:
     assert load_error(app_dir, "[cors]\norigins = '*'\n").startswith(
-        "harpia.toml: [cors] origins: unknown option (known options: allowed_headers, "
+        "harpia.toml: [cors] origins: unknown option, did you mean 'origin'? "
+        "(known options: allowed_headers, "
     )
     assert "colour" in load_error(app_dir, "[shield]\ncolour = 1\n")
 

@@ -69,7 +69,7 @@ async def test_every_method_but_the_safe_four_is_checked_in_process() -> None:
     for method in CHECKED:
         status, body = await send(test_client, method, cookie)
         assert status == 403, (method, body)
-        assert str(body["error"]).startswith("CSRF token missing")
+        assert str(body["error"]).startswith("CSRF check failed: no CSRF token")
         status, body = await send(test_client, method, cookie, token)
         assert (status, body) == (200, {"reached": method}), method
     for method in SAFE:

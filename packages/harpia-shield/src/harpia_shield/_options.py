@@ -12,6 +12,7 @@ naming the field, so a broken header can never reach the wire.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Self, TypedDict
@@ -160,7 +161,9 @@ class SecurityHeaders:
         for key, value in options.items():
             name = snake_case(key)
             if name not in known:
-                raise TypeError(f"unknown security header option {key!r}")
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise TypeError(f"unknown security header option {key!r}{hint}")
             if isinstance(value, Mapping) and name not in _FREE_KEYED:
                 value = {snake_case(k): v for k, v in value.items()}
             kwargs[name] = value

@@ -15,6 +15,8 @@ from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from harpia_store import MemoryStore
+
 from ._checks import MAX_MESSAGE, MAX_PATH, check_source
 from ._client import client_ip, peer_ip
 
@@ -78,6 +80,14 @@ class HarpiaMiddleware:
 
     def __repr__(self) -> str:
         return f"<telemetry middleware of {self._telemetry!r}>"
+
+    @property
+    def harpia_process_local(self) -> tuple[str, str, str] | None:
+        """What harpia reports with ``workers > 1``: the data, when the store is a
+        ``MemoryStore`` of this process (each worker would count its own requests)."""
+        if not isinstance(self._telemetry.store, MemoryStore):
+            return None
+        return ("Telemetry()", "the recorded requests", "Telemetry(RedisStore(url))")
 
     async def __call__(self, req: Request, res: Response, next: Any) -> None:
         telemetry = self._telemetry

@@ -20,10 +20,12 @@ The budgets (see ``_codegen`` for where the generated code charges them):
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from ._errors import TemplateError, TemplateLimitError, TemplateNotFound
+from ._parser import BUILTINS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -170,10 +172,10 @@ class RenderContext:
         function = self.plugins.get(name)
         if function is not None:
             return function
-        known = ", ".join(sorted(self.plugins)) or "none"
+        plugins = self.plugins
 
         def unknown(*args: Any) -> NoReturn:
-            raise TemplateError(f"unknown plugin {name!r} (registered plugins: {known})")
+            raise TemplateError(unknown_plugin(name, plugins))
 
         return unknown
 
@@ -252,3 +254,15 @@ class RenderContext:
         self.depth += 1
         template.function(self, merged, out, blocks)
         self.depth -= 1
+
+
+def unknown_plugin(name: str, plugins: Mapping[str, Any]) -> str:
+    """``unknown plugin 'uper', did you mean 'upper'? (registered plugins: ...)``."""
+    registered = sorted(plugins)
+    close = difflib.get_close_matches(name, [*registered, *BUILTINS], n=1)
+    hint = f", did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(registered) or "none"
+    return (
+        f"unknown plugin {name!r}{hint} (registered plugins: {listed}; "
+        f"built in: {', '.join(BUILTINS)})"
+    )

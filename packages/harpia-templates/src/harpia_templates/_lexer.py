@@ -179,6 +179,8 @@ def tokenize(source: Source, pos: int, mode: str, opener: int) -> tuple[list[Tok
         if found is None:
             if char == "@" and mode == "output":
                 raise _error(source, pos, "unexpected '@' inside '{{ }}' (is '}}' missing?)")
+            if char == "|":
+                raise _error(source, pos, pipe_message(text, tokens, pos))
             raise _error(source, pos, f"unexpected character {char!r}")
         kind = found.lastgroup
         end = found.end()
@@ -265,6 +267,20 @@ def _read_string(source: Source, start: int) -> tuple[str, int]:
         else:
             parts.append(_STRING_ESCAPES.get(code, code))
             pos = stop + 2
+
+
+def pipe_message(text: str, tokens: list[Token], pos: int) -> str:
+    """The error for a ``|`` (a Jinja-style filter): how to write it as a plugin call."""
+    plugin = re.match(r"\|[ \t]*([A-Za-z_][A-Za-z0-9_]*)", text[pos:])
+    name = plugin.group(1) if plugin else "upper"
+    value = text[tokens[0].start : pos].strip() if tokens else ""
+    if not value or len(value) > 40 or "\n" in value:
+        value = "x"
+    return (
+        f"unexpected character '|': filters are plugin calls, write "
+        f"{{{{ {name}({value}) }}}} (plugins come from engine.register_plugin(name, fn); "
+        "raw, json and generateNonce are built in)"
+    )
 
 
 def _error(source: Source, offset: int, message: str) -> TemplateSyntaxError:

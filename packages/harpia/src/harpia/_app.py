@@ -260,6 +260,9 @@ class Harpia(RouteRegistry):
                 await result
         if self.hub.backend is not None:
             await self.hub.backend.start(self.hub)
+        from ._process_state import warn_process_local
+
+        warn_process_local(self)  # state split between workers: one warning per component
         self._started = True
 
     async def shutdown(self) -> None:

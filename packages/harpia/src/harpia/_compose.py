@@ -172,6 +172,10 @@ class Composer:
         except Exception as exc:
             if isinstance(exc, ConfigError):
                 raise
+            from .components._errors import OptionError
+
+            if isinstance(exc, OptionError):  # an option found wrong only when starting
+                raise self.config.error(exc.problem, name, exc.key) from exc
             raise self.config.error(
                 f"{component.origin} failed to start: {type(exc).__name__}: {exc}", name
             ) from exc

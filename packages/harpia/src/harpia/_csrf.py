@@ -21,6 +21,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from harpia_store import MemoryStore, Store, StoreError
@@ -28,7 +29,8 @@ from harpia_store import MemoryStore, Store, StoreError
 from ._cookies import secure_for
 from ._errors import HTTPError
 from ._form_peek import BeyondPeek, peek_field
-from ._session import new_id, unavailable, warn_memory_default
+from ._process_state import mark
+from ._session import new_id, per_process, unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from ._response import Response
     from ._session import Middleware
 
+    Exempt = str | Callable[[Request], bool]
+
 SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # every other method is checked
 FORM_FIELD = "_csrf"
 HEADER = "x-csrf-token"
@@ -44,7 +48,27 @@ PEEK_LIMIT = 64 * 1024
 _ANON = re.compile(r"[A-Za-z0-9_-]{43}")  # the anonymous visitor's secret (cookie)
 _ANON_TAG = b"harpia-csrf-anonymous\x00"
 _ANON_TOKEN = 64  # characters: base64url of issued ms (8 bytes) + nonce (8) + HMAC-SHA256 (32)
+_METHOD = re.compile(r"[A-Z][A-Z-]*")  # an exempt method: "PUT", "PROPFIND"
 _SKEW = 60  # seconds a token's issue time may lie ahead of this clock (several servers)
+
+# the 403 messages: each names what is wrong and what to do
+NO_TOKEN = (
+    "CSRF check failed: no CSRF token in the request "
+    "(send it as the _csrf form field or the X-CSRF-Token header)"
+)
+NO_COOKIE = (
+    "CSRF check failed: no session/CSRF cookie "
+    "(the form was not rendered by this site, or cookies are blocked)"
+)
+MISMATCH = (
+    "CSRF check failed: CSRF token does not match "
+    "(it was issued to another session or visitor, or altered): reload the form"
+)
+EXPIRED = "CSRF check failed: CSRF token expired (valid {ttl:g} s): reload the form"
+NOT_ISSUED = (
+    "CSRF check failed: this session has no current CSRF token "
+    "(it expired after {ttl:g} s or was never issued): reload the form"
+)
 
 
 def _anonymous_mac(secret: str, head: bytes) -> bytes:
@@ -60,16 +84,23 @@ def anonymous_token(secret: str) -> str:
 
 def check_anonymous(secret: str, token: str, ttl: float) -> bool:
     """``True`` when ``token`` was made for ``secret`` less than ``ttl`` seconds ago."""
+    return anonymous_failure(secret, token, ttl) is None
+
+
+def anonymous_failure(secret: str, token: str, ttl: float) -> str | None:
+    """Why ``token`` is not valid for ``secret`` (a 403 message), or None when it is."""
     if len(token) != _ANON_TOKEN:
-        return False
+        return MISMATCH
     try:
         raw = base64.b64decode(token, altchars=b"-_", validate=True)
     except (ValueError, binascii.Error):  # not base64url (or not ASCII)
-        return False
+        return MISMATCH
+    if not hmac.compare_digest(raw[16:], _anonymous_mac(secret, raw[:16])):
+        return MISMATCH
     issued, now = int.from_bytes(raw[:8], "big") / 1000, time.time()
     if not issued - _SKEW <= now < issued + ttl:
-        return False
-    return hmac.compare_digest(raw[16:], _anonymous_mac(secret, raw[:16]))
+        return EXPIRED.format(ttl=ttl)
+    return None
 
 
 class CSRF:
@@ -148,6 +179,7 @@ class CSRF:
         peek_limit: int = PEEK_LIMIT,
         secure: bool | None = None,
         same_site: Literal["Strict", "Lax", "None"] | None = "Lax",
+        exempt: Exempt | Iterable[Exempt] | None = None,
     ) -> Middleware:
         """Check unsafe methods and give handlers and templates the token.
 
@@ -168,25 +200,31 @@ class CSRF:
         the request came over HTTPS (``X-Forwarded-Proto`` with ``trust_proxy``) unless
         ``secure`` forces it on or off, and ``SameSite=same_site``.
 
+        ``exempt`` lets requests through unchecked (they are treated as a safe method:
+        ``req.csrf_token`` still works): a path (``"/webhook"``, exact) or path prefix
+        (``"/api/*"``: ``/api`` and below, compared with the path as sent), a method
+        (``"PUT"``), a predicate ``(req) -> bool`` (``True``: exempt; e.g. requests with
+        an ``Authorization: Bearer`` header, which a browser never adds by itself), or a
+        list of those.
+
         Raises:
-            ValueError: ``peek_limit`` is not a positive int.
-            TypeError: ``secure`` is not a bool or None.
+            ValueError: ``peek_limit`` is not a positive int, or an ``exempt`` string is
+                neither a path (``/...``) nor a method name.
+            TypeError: ``secure`` is not a bool or None, or ``exempt`` holds something
+                other than a str or a callable.
         """
         if isinstance(peek_limit, bool) or not isinstance(peek_limit, int) or peek_limit <= 0:
             raise ValueError(f"peek_limit must be a positive int (bytes), got {peek_limit!r}")
         if secure is not None and not isinstance(secure, bool):
             raise TypeError(f"secure must be a bool or None (automatic), got {secure!r}")
-        if self.default_store:
-            warn_memory_default(
-                "CSRF", self.store, "the tokens of visitors with a session", "CSRF(RedisStore(url))"
-            )
         find = session_id if session_id is not None else _session_id
+        is_exempt = exemption(exempt)
 
         async def csrf_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
         ) -> None:
             failure: HTTPError | None = None
-            unsafe = req.method not in SAFE
+            unsafe = req.method not in SAFE and not (is_exempt is not None and is_exempt(req))
             state = req.session_state
             if find is _session_id and state is not None and not state.loaded:
                 # a lazy session (preload=False): the token is bound to its id
@@ -247,15 +285,15 @@ class CSRF:
                     same_site=same_site,
                 )
 
+        holds = "the CSRF tokens of visitors with a session"
+        mark(csrf_middleware, per_process(self.store, "CSRF()", holds, self.default_store))
         return csrf_middleware
 
     async def _verify(
         self, req: Request, binding: str | None, secret: str | None, peek_limit: int
     ) -> str:
         """The request's token when valid for ``binding`` (a session id) or, without a
-        session, for the anonymous ``secret``; else a 403."""
-        if binding is None and secret is None:
-            raise HTTPError(403, "CSRF check failed: the request has no session")
+        session, for the anonymous ``secret``; else a 403 naming what is wrong."""
         token = req.headers.get(HEADER)
         if token is None:
             kind = req.content_type
@@ -271,15 +309,79 @@ class CSRF:
                         "multipart form: put the _csrf field before the file fields, "
                         "or send the token in the X-CSRF-Token header",
                     ) from None
-        if token is None:
-            raise HTTPError(403, "CSRF token missing: send it in the _csrf field or X-CSRF-Token")
+        if not token:
+            raise HTTPError(403, NO_TOKEN)
         if binding is not None:
-            valid = await self.check(binding, token)
-        else:
-            valid = secret is not None and check_anonymous(secret, token, self.ttl)
-        if not valid:
-            raise HTTPError(403, "CSRF token invalid or expired: reload the form")
+            current = await self._current(binding)
+            if current is None:
+                raise HTTPError(403, NOT_ISSUED.format(ttl=self.ttl))
+            if not hmac.compare_digest(current.encode(), token.encode()):
+                raise HTTPError(403, MISMATCH)
+            return token
+        if secret is None:
+            raise HTTPError(403, NO_COOKIE)
+        failure = anonymous_failure(secret, token, self.ttl)
+        if failure is not None:
+            raise HTTPError(403, failure)
         return token
+
+
+def exemption(exempt: object) -> Callable[[Request], bool] | None:
+    """``csrf.middleware(exempt=...)`` as one predicate (None: nothing is exempt).
+
+    Raises:
+        ValueError: a str that is neither a path (``/...``, ``/prefix/*``) nor a method.
+        TypeError: an item that is neither a str nor a callable.
+    """
+    if exempt is None:
+        return None
+    items = [exempt] if isinstance(exempt, str) or callable(exempt) else exempt
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            "exempt must be a path, a method, a predicate (req) -> bool, or a list of "
+            f"those, got {exempt!r}"
+        )
+    paths: set[str] = set()
+    prefixes: list[str] = []
+    methods: set[str] = set()
+    predicates: list[Callable[[Request], bool]] = []
+    for item in items:
+        if isinstance(item, str):
+            if item.startswith("/"):
+                if item.endswith("/*"):
+                    prefixes.append(item[:-2])
+                elif "*" in item:
+                    raise ValueError(
+                        f"exempt path {item!r}: only a trailing /* (a prefix) is supported"
+                    )
+                else:
+                    paths.add(item)
+            elif _METHOD.fullmatch(item):
+                methods.add(item)
+            else:
+                raise ValueError(
+                    f"exempt {item!r} is neither a path (/webhook, /api/*) nor a method (PUT)"
+                )
+        elif callable(item):
+            predicates.append(item)
+        else:
+            raise TypeError(
+                f"exempt items must be paths, methods or predicates (req) -> bool, got {item!r}"
+            )
+    tuple_prefixes = tuple(prefixes)
+
+    def is_exempt(req: Request) -> bool:
+        if req.method in methods:
+            return True
+        path = req.raw_path
+        if path in paths:
+            return True
+        for prefix in tuple_prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return True
+        return any(predicate(req) for predicate in predicates)
+
+    return is_exempt
 
 
 def _session_id(req: Request) -> str | None:

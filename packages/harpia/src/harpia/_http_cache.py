@@ -43,6 +43,7 @@ from urllib.parse import quote
 from harpia_store import MemoryStore, StoreError, SupportsKeys, adapt
 
 from ._files import _etag_matches, _timestamp
+from ._process_state import ProcessLocal, memory_store_limit
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
@@ -114,6 +115,13 @@ class HttpCache:
 
     def __repr__(self) -> str:
         return f"<HttpCache ttl={self.ttl:g} min_ttl={self.min_ttl:g}>"
+
+    @property
+    def harpia_process_local(self) -> ProcessLocal | None:
+        """The cached responses, when they live in this process (a ``MemoryStore``)."""
+        if memory_store_limit(self.store) is False:
+            return None
+        return ProcessLocal("http_cache()", "cached responses", "http_cache(RedisStore(url))")
 
     # -- the middleware -------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from ._session import SessionData
     from ._upload import UploadedFile
 
+NO_CSRF = (
+    "req.csrf_token needs the CSRF middleware: add app.use(csrf.middleware()) "
+    "(csrf = harpia.CSRF(store), after the session middleware)"
+)
+
 Receive = Callable[[], Awaitable[bytes]]
 """Returns the next chunk of the request body; ``b""`` once the body is complete."""
 
@@ -162,16 +167,24 @@ class Request:
         return self.session_state
 
     @property
-    def csrf_token(self) -> str | None:
-        """The CSRF token to put in this request's forms (``CSRF.middleware()``; else None).
+    def csrf_token(self) -> str:
+        """The CSRF token to put in this request's forms (needs ``CSRF.middleware()``).
 
         Reading it may make a token, which the middleware stores after the handler.
+
+        Raises:
+            RuntimeError: no CSRF middleware ran for this request (a form would carry an
+                empty token and every submission would fail).
         """
         token = self.state.get("csrf_token")
         if token is None:
             make = self.state.get("csrf_make")
-            token = make() if callable(make) else None
-        return token if isinstance(token, str) else None
+            if not callable(make):
+                raise RuntimeError(NO_CSRF)
+            token = make()
+        if not isinstance(token, str):
+            raise RuntimeError(NO_CSRF)
+        return token
 
     @property
     def path(self) -> str:

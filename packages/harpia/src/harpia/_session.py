@@ -25,6 +25,7 @@ from harpia_store import MemoryStore, Store, StoreError
 
 from ._cookies import secure_for
 from ._errors import HTTPError
+from ._process_state import ProcessLocal, mark, memory_store_limit
 
 if TYPE_CHECKING:
     from ._request import Request
@@ -41,25 +42,15 @@ NOT_LOADED = (
 )
 
 
-_WARNED: set[str] = set()  # which default in-memory stores were warned about (once each)
-
-
-def warn_memory_default(owner: str, store: Store[Any], what: str, fix: str) -> None:
-    """Log once per process that ``owner`` keeps ``what`` in its default in-process store."""
-    if owner in _WARNED:
-        return
-    _WARNED.add(owner)
-    limit = getattr(store, "limit", None)
-    logger.warning(
-        "%s() has no store: %s live in this process's memory (MemoryStore, at most %s keys, "
-        "the least recently used evicted beyond that) and are lost on restart and NOT shared "
-        "between worker processes (with --workers > 1 they work on one process only). "
-        "Pass %s when running more than one process or many users (README: Session and CSRF).",
-        owner,
-        what,
-        f"{limit:,}" if isinstance(limit, int) else "?",
-        fix,
-    )
+def per_process(
+    store: Store[Any], component: str, holds: str, default: bool
+) -> ProcessLocal | None:
+    """What a middleware over ``store`` keeps in process memory (None: ``store`` is shared)."""
+    limit = memory_store_limit(store)
+    if limit is False:
+        return None
+    fix = f"{component[:-2]}(RedisStore(url))"
+    return ProcessLocal(component, holds, fix, default, limit if isinstance(limit, int) else None)
 
 
 def new_id() -> str:
@@ -364,16 +355,15 @@ class Session:
         when changed, never while empty, and ``Set-Cookie`` is sent only when it is
         created, regenerated or deleted (and on each use with ``rolling``). Responses
         that read the session get ``Vary: Cookie``. A ``Session()`` without a store logs
-        one warning per process here: its in-process ``MemoryStore`` is bounded and not
-        shared between workers.
+        one warning per process when the app starts: its in-process ``MemoryStore`` is
+        bounded and not shared between workers (with ``workers > 1``, a ``MemoryStore``
+        chosen or not is reported as split between the workers).
 
         Raises:
             TypeError: ``preload`` is not a bool.
         """
         if not isinstance(preload, bool):
             raise TypeError(f"preload must be a bool, got {preload!r}")
-        if self.default_store:
-            warn_memory_default("Session", self.store, "sessions", "Session(RedisStore(url))")
 
         async def session_middleware(
             req: Request, res: Response, next: Callable[[], Awaitable[None]]
@@ -402,6 +392,9 @@ class Session:
 
                 render_error(req, res, error)
 
+        mark(
+            session_middleware, per_process(self.store, "Session()", "sessions", self.default_store)
+        )
         return session_middleware
 
     async def _commit(self, res: Response, state: SessionData) -> None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._process_state import forked_first_worker, start_workers
 from ._common import logger
 from ._sockets import bound_address, remove_unix_socket, tcp_socket, unix_socket
 
@@ -60,8 +61,10 @@ def run_workers(app: Harpia, config: Config) -> None:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     workers: list[tuple[BaseProcess, float]] = []
     try:
+        start_workers(app, config.workers)  # warn about per-process state, once
         for index in range(config.workers):
             workers.append(_spawn(context, app, config, sockets, index))
+            forked_first_worker()
         info = config.info(*bound_address(sockets[0]))
         logger.info("listening on %s (%d workers)", info.url, config.workers)
         if config.on_listen is not None:

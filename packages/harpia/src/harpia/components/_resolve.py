@@ -27,6 +27,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .._suggest import did_you_mean
 from ._errors import OptionError
 from .builtins import BUILTINS
 from .builtins._schema import files as check_files
@@ -80,8 +81,10 @@ def resolve(config: ConfigFile, name: str, options: dict[str, Any]) -> Component
             origin = f"module {name!r}"
         else:
             builtins = ", ".join(BUILTINS)
+            hint = did_you_mean(name, BUILTINS)
             raise config.error(
-                f"unknown component {name!r}: not a built-in ({builtins}), no "
+                f"unknown component {name!r}{f' ({hint})' if hint else ''}: "
+                f"not a built-in ({builtins}), no "
                 f"{GROUP!r} entry point and no module of that name; install its package or "
                 f'set package = "<module>" in its table',
                 name,

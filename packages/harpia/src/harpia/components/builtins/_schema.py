@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..._suggest import did_you_mean
 from .._errors import OptionError
 
 Checker = Callable[[str, Any], Any]
@@ -152,6 +153,16 @@ def _strip_key(key: str, message: str) -> str:
     return message
 
 
+def unknown_option(key: str, known: Iterable[str]) -> str:
+    """``unknown option, did you mean 'max_age'? (known options: ...)`` for ``key``."""
+    names = sorted(known)
+    hint = did_you_mean(key, names)
+    listed = ", ".join(names)
+    if hint:
+        return f"unknown option, {hint} (known options: {listed})"
+    return f"unknown option (known options: {listed})"
+
+
 def check_options(
     options: Mapping[str, Any],
     schema: Mapping[str, Checker],
@@ -168,8 +179,7 @@ def check_options(
     for key, value in options.items():
         checker = schema.get(key)
         if checker is None:
-            known = ", ".join(sorted(schema))
-            raise OptionError(key, f"unknown option (known options: {known})")
+            raise OptionError(key, unknown_option(key, schema))
         result[key] = checker(key, value)
     for key in required:
         if key not in options:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._cors import CorsOptions, CorsPolicy
 from .._errors import OptionError
-from ._schema import api_error, string
+from ._schema import api_error, string, unknown_option
 
 if TYPE_CHECKING:
     from .. import Scope
@@ -25,7 +25,7 @@ def validate_options(options: dict[str, Any]) -> None:
     """Check the keys, then build the policy once (its errors name the option)."""
     for key in options:
         if key not in KEYS:
-            raise OptionError(key, f"unknown option (known options: {', '.join(sorted(KEYS))})")
+            raise OptionError(key, unknown_option(key, KEYS))
     if "path" in options:
         string("path", options["path"])
     try:

@@ -172,11 +172,34 @@ class RoutesComponent:
             logger.info("[%s] %s %s: routes updated", self.scope.name, event.event_type, path)
 
     def ready(self) -> None:
-        """After the initial scan: fail on any module that did not load, else mount."""
+        """After the initial scan: fail on any module that did not load, or on ``files``
+        globs that matched no module (a typo would otherwise start an app without its
+        routes), else mount.
+
+        Raises:
+            OptionError: ``files`` matched no ``.py`` file (naming the globs and folder).
+        """
         if self.failures:
             raise RuntimeError("; ".join(self.failures))
+        files = self.scope.options.get("files")
+        if not self.modules and files is not None:
+            raise OptionError("files", no_match(files, self.scope.directory))
         self.rebuild()
         self.started = True
+
+
+def no_match(files: Any, directory: Path) -> str:
+    """What to say when the ``files`` option found no module."""
+    if isinstance(files, dict):
+        globs = files.get("source")
+        extra = " (after 'ignore'/'only')" if "ignore" in files or "only" in files else ""
+    else:
+        globs, extra = files, ""
+    listed = ", ".join(repr(g) for g in ([globs] if isinstance(globs, str) else globs or []))
+    return (
+        f"{listed} matched no .py file in {str(directory)!r}{extra}: check the glob "
+        "(relative to the folder of the config file) or remove the [routes] table"
+    )
 
 
 def _read(path: str) -> bytes:

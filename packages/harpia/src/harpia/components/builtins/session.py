@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..._process_state import ProcessLocal, mark, process_local_of
 from ..._session import Session
 from .._errors import OptionError
 from ._schema import boolean, check_options, choice, optional_integer, string
@@ -52,7 +53,16 @@ def make_session(options: dict[str, Any]) -> Session:
 def handle_component(scope: Scope) -> None:
     """Add the session middleware; close the store with the scope."""
     session = make_session(scope.options.get_all() or {})
-    scope.app.use(session.middleware())
+    middleware = session.middleware()
+    if process_local_of(middleware) is not None:  # say it in the config's terms
+        state = ProcessLocal(
+            f"[{scope.name}] store = 'memory'",
+            "sessions",
+            f'[{scope.name}] store = "redis://host:6379/0"',
+            default=False,
+        )
+        mark(middleware, state)
+    scope.app.use(middleware)
     scope.app.state["session"] = session
 
     async def closed() -> None:
