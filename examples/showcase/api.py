@@ -2,7 +2,9 @@
 session and the CSRF token in the ``X-CSRF-Token`` header (``GET /api/me`` hands it out).
 
 A page on the one configured origin (``SHOWCASE_API_ORIGIN``) may call it with
-``fetch(url, {credentials: "include"})``: CORS is set up in ``app.py``.
+``fetch(url, {credentials: "include"})``: CORS is set up in ``app.py``. Its writes carry
+the session cookie only from the same site (the cookie is ``SameSite=Lax``): serve the
+showcase on ``localhost:3000`` for a front end on ``localhost:5173``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import secrets
 
 import anyio
 
-from harpia import Request, Response, Router, Upload
+from harpia import HTTPError, Request, Response, Router, Upload
 
 from .auth import current_user, errors_as_flash, flash, page_data, signed_in
 from .settings import MAX_COVER, UPLOADS
@@ -43,7 +43,12 @@ async def home(req: Request, res: Response) -> None:
 
 async def add_book(req: Request, res: Response) -> None:
     form = await req.form()  # the other fields of the multipart form
-    title, author = validated({"title": form.get("title"), "author": form.get("author")})
+    try:
+        title, author = validated({"title": form.get("title"), "author": form.get("author")})
+    except HTTPError:
+        if req.file:  # the cover was saved before the title was checked
+            await anyio.Path(req.file.path).unlink(missing_ok=True)
+        raise
     cover = f"/covers/{req.file.filename}" if req.file else None
     book = await shelf.add(title, author, cover, by=current_user(req) or "?")
     await changed(req, "added", book)  # open pages show it at once

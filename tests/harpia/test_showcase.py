@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 import websockets
+from websockets.typing import Origin
 
 from tests.showcase.serving import ORIGIN, TOKEN, png, showcase
 
@@ -192,6 +193,8 @@ def test_the_showcase_over_http(base: str, tmp_path: Path) -> None:
         status, headers, _ = web.upload(form, name, data, kind)
         assert (status, headers["location"]) == (303, "/"), name
         assert message in flash_of(web.page("/")), name
+    status, _, _ = web.upload({**form, "title": " "}, "cover.png", png(), "image/png")
+    assert (status, flash_of(web.page("/"))) == (303, "a book needs a title")
     assert not list((tmp_path / "covers").iterdir())  # nothing left behind
 
     status, _, _ = web.upload(form, "cover.png", png(), "image/png")
@@ -235,7 +238,8 @@ async def test_the_live_feed_over_a_websocket(base: str) -> None:
     web.form("/signin", {"_csrf": csrf_of(web.page("/signin")), "name": "bo"})
     token = as_json(web.call("GET", "/api/me")[2])["csrf_token"]
     url = base.replace("http://", "ws://") + "/live"
-    async with websockets.connect(url, open_timeout=TIMEOUT) as ws:
+    origin = Origin(base)  # as the page's browser sends it: same origin
+    async with websockets.connect(url, origin=origin, open_timeout=TIMEOUT) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(decode=True), TIMEOUT))
         assert hello["type"] == "hello"
         assert isinstance(hello["worker"], int)
