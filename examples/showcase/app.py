@@ -17,8 +17,6 @@ Where to look:
 
 from __future__ import annotations
 
-import logging
-
 from harpia import Request, Response, Telemetry, TemplateEngine, harpia
 
 from . import api, auth, live, pages
@@ -31,7 +29,7 @@ from .settings import (
     UPLOADS,
     make_pubsub,
     store,
-)  # fmt: skip
+)
 from .shelf import shelf
 
 app = harpia()
@@ -99,8 +97,5 @@ def health(req: Request, res: Response) -> dict[str, str]:
 @app.on_startup
 async def start() -> None:
     await shelf.seed()
-    logging.getLogger("showcase").info(
-        "telemetry dashboard: /_telemetry?token=%s (%s)",
-        DASHBOARD_TOKEN,
-        "Redis: " + REDIS_URL if REDIS_URL else "in-process MemoryStore",
-    )
+    where = f"Redis at {REDIS_URL}" if REDIS_URL else "an in-process MemoryStore"
+    print(f"showcase: data in {where}; dashboard: /_telemetry?token={DASHBOARD_TOKEN}")

@@ -7,6 +7,7 @@ action, shown and removed by the next page.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from harpia import CSRF, HTTPError, Request, Response, Router, Session
@@ -43,7 +44,9 @@ def take_flash(req: Request) -> dict[str, str] | None:
 def page_data(req: Request, **extra: Any) -> dict[str, Any]:
     """What every page's layout needs (the flash is read first: see take_flash)."""
     message = take_flash(req)
-    return {"user": current_user(req), "csrf": req.csrf_token, "flash": message, **extra}
+    user, token = current_user(req), req.csrf_token
+    # worker: which process rendered the page (the footer shows it: try --workers 2)
+    return {"user": user, "csrf": token, "flash": message, "worker": os.getpid(), **extra}
 
 
 async def errors_as_flash(req: Request, res: Response, next: Callable[[], Awaitable[None]]) -> None:

@@ -6,7 +6,6 @@ Forms post back here, and each action ends with a flash message and a redirect
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import anyio
@@ -38,7 +37,7 @@ covers = Upload(
 @router.get("/")
 async def home(req: Request, res: Response) -> None:
     books = await shelf.all()
-    await res.render("home", page_data(req, books=books, worker=os.getpid()))
+    await res.render("home", page_data(req, books=books))
 
 
 async def add_book(req: Request, res: Response) -> None:

@@ -4,7 +4,8 @@
   HTTP cache and telemetry live in Redis, and WebSocket messages go through Redis
   pub/sub, so ``--workers 2`` behaves like one process. Without it: one in-process
   ``MemoryStore`` (one worker only: each worker would have its own books).
-- ``SHOWCASE_TOKEN``: the telemetry dashboard's token (a random one when unset).
+- ``SHOWCASE_TOKEN``: the telemetry dashboard's token (random when unset; set it for
+  ``uvicorn --workers``, whose workers each import the app).
 - ``SHOWCASE_API_ORIGIN``: the one other origin allowed to call ``/api`` from a browser.
 - ``SHOWCASE_UPLOADS``: the folder for uploaded covers.
 """
