@@ -1,129 +1,92 @@
-"""A small but real Harpia app: a books JSON API, a middleware, errors and an HTML form.
+"""The showcase: a shared bookshelf built from every piece of Harpia.
 
-Run it with ``scripts/showcase`` (native server on port 3000), or under any ASGI server:
-``uvicorn examples.showcase.app:app``. Data lives in a ``MemoryStore``: no Redis needed.
+Run it with ``scripts/showcase`` (it prints the URL, the dashboard token and what to
+try), with ``harpia run examples.showcase.app:app``, or under any ASGI server:
+``uvicorn examples.showcase.app:app``. With ``REDIS_URL`` set it runs on several workers:
+``scripts/showcase --workers 2``.
+
+Where to look:
+
+- ``app.py`` (here): the app, its middlewares in order, and what is mounted where;
+- ``auth.py``: sign-in/out with a server-side session, CSRF, flash messages;
+- ``pages.py``: the HTML pages, the cover upload, delete through method override;
+- ``api.py``: the JSON API with the HTTP cache (ETag, 304) and CORS;
+- ``live.py``: the WebSocket feed; ``shelf.py``: the books in a store;
+- ``templates/``: a layout, pages and components; ``static/``: CSS and images.
 """
 
 from __future__ import annotations
 
-import time
-from html import escape
-from itertools import count
-from typing import Any
+from harpia import Request, Response, Telemetry, TemplateEngine, harpia
 
-from harpia import HTTPError, MemoryStore, Request, Response, Router, harpia
+from . import api, auth, live, pages
+from .settings import (
+    API_ORIGIN,
+    DASHBOARD_TOKEN,
+    REDIS_URL,
+    STATIC,
+    TEMPLATES,
+    UPLOADS,
+    make_pubsub,
+    store,
+)
+from .shelf import shelf
 
 app = harpia()
-store = MemoryStore(limit=1000)
-_ids = count(1)
 
+# 1. Telemetry first, so it times everything after it. The dashboard needs the token.
+#    With Redis every worker counts into the same keys; without, its own MemoryStore.
+telemetry = Telemetry(
+    store if REDIS_URL else None,
+    ignore=["/static/*", "/covers/*", "/favicon.ico"],
+    access_token=DASHBOARD_TOKEN,
+)
+app.use(telemetry.middleware())
+app.routes(telemetry.dashboard("/_telemetry"))  # GET /_telemetry?token=...
 
-# -- a middleware: timing and a request id on every response ------------------------------
+# 2. Security headers on every response, with a fresh CSP nonce per request: the page's
+#    one inline script carries it (generateNonce() in templates/layouts/base.html).
+app.shield(use_nonce=True)
 
+# 3. CORS for the JSON API only, for one other origin (a front end on its own port).
+app.cors(
+    {
+        "origin": API_ORIGIN,
+        "credentials": True,  # the session cookie goes along
+        "allowed_headers": ["Content-Type", "X-CSRF-Token"],
+        "exposed_headers": ["ETag", "Location"],
+        "max_age": 600,
+    },
+    path="/api",
+)
 
-async def timing(req: Request, res: Response, next: Any) -> None:
-    started = time.perf_counter()
-    req.state["request_id"] = f"req-{next_id()}"
-    await next()
-    res.header("x-request-id", req.state["request_id"])
-    res.header("server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
+# 4. Sessions, then CSRF (it binds each token to the session id): every POST, PUT,
+#    PATCH and DELETE needs a valid token, from a form's _csrf field or X-CSRF-Token.
+app.use(auth.session.middleware())
+app.use(auth.csrf.middleware())
 
+# 5. Templates: views, layouts and components, compiled once.
+engine = TemplateEngine(
+    path={
+        "views": str(TEMPLATES / "pages"),
+        "layouts": str(TEMPLATES / "layouts"),
+        "components": str(TEMPLATES / "components"),
+    },
+)
+engine.configure(app)
 
-def next_id() -> int:
-    return next(_ids)
+# 6. Static files (ETag, Last-Modified, 304, ranges) with how long browsers may keep them.
+app.static(STATIC, url_path="/static", max_age=3600)
+app.static(UPLOADS, url_path="/covers", max_age=31_536_000)  # covers never change
 
+# 7. The routes.
+app.routes(pages.router)
+app.routes(auth.router)
+app.routes(api.router)
+app.routes(live.router)
 
-app.use(timing)
-
-
-# -- the books API on its own router ------------------------------------------------------
-
-books = Router("/api/books")
-
-
-async def all_books() -> list[dict[str, Any]]:
-    found = [await store.get(key) for key in await store.keys("book:")]
-    return [book for book in found if book is not None]
-
-
-@books.get("/")
-async def list_books(req: Request, res: Response) -> list[dict[str, Any]]:
-    items = await all_books()
-    author = req.query.get("author")
-    return [b for b in items if author is None or b["author"] == author]
-
-
-@books.get("/:id")
-async def show_book(req: Request, res: Response) -> dict[str, Any]:
-    book: dict[str, Any] | None = await store.get(f"book:{req.params['id']}")
-    if book is None:
-        raise HTTPError(404, f"no book {req.params['id']!r}")
-    return book
-
-
-def require_json(req: Request, res: Response, next: Any) -> None:
-    """A route middleware (sync): JSON bodies only."""
-    if req.content_type != "application/json":
-        raise HTTPError(415, "send the book as application/json")
-    next()
-
-
-async def validated(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict) or not isinstance(data.get("title"), str):
-        raise HTTPError(422, "a book needs a string 'title'")
-    return {"title": data["title"], "author": str(data.get("author", "unknown"))}
-
-
-async def create_book(req: Request, res: Response) -> None:
-    book = await validated(await req.json())
-    book["id"] = str(next_id())
-    await store.set(f"book:{book['id']}", book)
-    res.status(201).header("location", f"/api/books/{book['id']}").json(book)
-
-
-async def delete_book(req: Request, res: Response) -> None:
-    key = f"book:{req.params['id']}"
-    if await store.get(key) is None:
-        raise HTTPError(404, f"no book {req.params['id']!r}")
-    await store.delete(key)
-    if "text/html" in req.headers.get("accept", ""):
-        res.redirect("/", status=303)
-    else:
-        res.status(204)
-
-
-books.post("/", require_json, create_book)  # Express form: route middleware, then handler
-books.delete("/:id", delete_book)
-app.routes(books)
-app.delete("/books/:id", delete_book)  # reached by the HTML form through method override
-
-
-# -- pages ---------------------------------------------------------------------------
-
-
-@app.get("/")
-async def home(req: Request, res: Response) -> str:
-    rows = "".join(
-        f"<li>{escape(b['title'])} by {escape(b['author'])}"
-        f'<form method="post" action="/books/{escape(b["id"])}">'
-        f'<input type="hidden" name="_method" value="DELETE"><button>delete</button></form></li>'
-        for b in await all_books()
-    )
-    return (
-        "<!doctype html><title>Harpia showcase</title><h1>Books</h1>"
-        f"<ul>{rows}</ul>"
-        '<form method="post" action="/books"><input name="title" placeholder="title">'
-        '<input name="author" placeholder="author"><button>add</button></form>'
-    )
-
-
-@app.post("/books")
-async def add_from_form(req: Request, res: Response) -> None:
-    form = await req.form()
-    book = await validated({"title": form.get("title"), "author": form.get("author")})
-    book["id"] = str(next_id())
-    await store.set(f"book:{book['id']}", book)
-    res.redirect("/", status=303)
+# 8. WebSocket pub/sub through Redis when configured, so every worker gets every message.
+app.pubsub(make_pubsub())
 
 
 @app.get("/health")
@@ -131,14 +94,8 @@ def health(req: Request, res: Response) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/boom")
-def boom(req: Request, res: Response) -> None:
-    raise RuntimeError("this route fails on purpose: see the 500 and the log")
-
-
 @app.on_startup
-async def seed() -> None:
-    seeds = (("Dom Casmurro", "Machado de Assis"), ("Grande Sertão: Veredas", "Guimarães Rosa"))
-    for title, author in seeds:
-        book_id = str(next_id())
-        await store.set(f"book:{book_id}", {"id": book_id, "title": title, "author": author})
+async def start() -> None:
+    await shelf.seed()
+    where = f"Redis at {REDIS_URL}" if REDIS_URL else "an in-process MemoryStore"
+    print(f"showcase: data in {where}; dashboard: /_telemetry?token={DASHBOARD_TOKEN}")

@@ -168,9 +168,10 @@ def test_the_framework_installs_and_serves_the_showcase(
 
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copy(ROOT / "examples" / "showcase" / "app.py", project / "showcase.py")
-    _, page = first_request(harpia, project, "showcase:app", "/")
-    assert "<h1>Books</h1>" in page
+    ignore = shutil.ignore_patterns("__pycache__", "uploads")
+    shutil.copytree(ROOT / "examples" / "showcase", project / "showcase", ignore=ignore)
+    _, page = first_request(harpia, project, "showcase.app:app", "/")
+    assert "<h1>A shared bookshelf</h1>" in page  # templates, layout and components
     assert "Dom Casmurro" in page  # the startup hook seeded the store
 
     # The example of the repository's README (its front door), as app.py.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0  # seconds a server script may take to say its port
@@ -44,13 +45,24 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 @contextmanager
-def serving(command: Sequence[str], port: int, *, stop_timeout: float = 10) -> Iterator[int]:
+def serving(
+    command: Sequence[str],
+    port: int,
+    *,
+    stop_timeout: float = 10,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[int]:
     """Run ``command`` (from the repository root) until the block ends; yields ``port``.
 
-    Stopped with SIGTERM (so graceful shutdown runs), killed after ``stop_timeout`` s.
+    ``env`` is added to this process's environment. Stopped with SIGTERM (so graceful
+    shutdown runs), killed after ``stop_timeout`` s.
     """
     process = subprocess.Popen(
-        list(command), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        list(command),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env} if env else None,
     )
     try:
         wait_for(port, process)
