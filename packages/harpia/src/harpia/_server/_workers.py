@@ -63,7 +63,12 @@ def run_workers(app: Harpia, config: Config) -> None:
         for index in range(config.workers):
             workers.append(_spawn(context, app, config, sockets, index))
         info = config.info(*bound_address(sockets[0]))
-        logger.info("listening on %s (%d workers)", info.url, config.workers)
+        what: str = "asyncio" if config.driver == "auto" else config.driver
+        if app.development or config.development:
+            what += ", development mode"
+        logger.info(
+            "harpia listening on %s (%s driver, %d workers)", info.url, what, config.workers
+        )
         if config.on_listen is not None:
             result = config.on_listen(info)
             if inspect.isawaitable(result):
@@ -133,7 +138,7 @@ def _worker(app: Harpia, config: Config, sockets: list[socket.socket], index: in
             other.close()
     server = Server(app, sock=sock, config=replace(config, workers=1, on_listen=None))
     server._signals = (signal.SIGTERM,)
-    logger.debug("worker %d started", os.getpid())
+    server.worker = True
     anyio.run(partial(server.serve, handle_signals=True))
 
 
