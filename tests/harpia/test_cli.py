@@ -49,7 +49,10 @@ def test_flags_become_listen_options() -> None:
         "reuse_port": True,
         "tls": {"cert": "c.pem", "key": "k.pem"},
         "development": True,
+        "access_log": True,
     }
+    quiet = parser().parse_args(["run", "m:app", "--no-access-log"])
+    assert server_options(quiet)["access_log"] is False
     unix = parser().parse_args(["run", "m:app", "--unix", "/tmp/h.sock"])
     assert server_options(unix)["unix"] == "/tmp/h.sock"
     with pytest.raises(SystemExit, match="go together"):
