@@ -165,9 +165,8 @@ class Server:
         if self.worker:
             logger.info("worker ready (%s driver)", what)
         else:
-            if self.app.development:
-                what += ", development mode"
-            logger.info("harpia listening on %s (%s driver, 1 worker)", self.info.url, what)
+            mode = ", development mode" if self.app.development else ""
+            logger.info("harpia listening on %s (%s driver, 1 worker%s)", self.info.url, what, mode)
         if config.on_listen is not None:
             result = config.on_listen(self.info)
             if inspect.isawaitable(result):

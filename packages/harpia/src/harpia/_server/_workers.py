@@ -63,11 +63,12 @@ def run_workers(app: Harpia, config: Config) -> None:
         for index in range(config.workers):
             workers.append(_spawn(context, app, config, sockets, index))
         info = config.info(*bound_address(sockets[0]))
-        what: str = "asyncio" if config.driver == "auto" else config.driver
-        if app.development or config.development:
-            what += ", development mode"
         logger.info(
-            "harpia listening on %s (%s driver, %d workers)", info.url, what, config.workers
+            "harpia listening on %s (%s driver, %d workers%s)",
+            info.url,
+            "asyncio" if config.driver == "auto" else config.driver,
+            config.workers,
+            ", development mode" if config.development or app.development else "",
         )
         if config.on_listen is not None:
             result = config.on_listen(info)
