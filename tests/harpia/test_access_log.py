@@ -9,17 +9,16 @@ import io
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from harpia import Request, Response, harpia
+from harpia import Harpia, Request, Response, harpia
 from harpia._logs import FORMAT, access_logged, access_logger
 from harpia._server._config import Config
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 ROUNDS = 20_000
 
@@ -42,7 +41,7 @@ def log_stream() -> Iterator[io.StringIO]:
         access_logger.propagate = propagate
 
 
-def make_app() -> tuple[Callable[[Request], Awaitable[Response]], harpia]:
+def make_app() -> tuple[Callable[[Request], Awaitable[Response]], Harpia]:
     app = harpia()
     app.get("/", lambda req, res: res.text("hello"))
 
