@@ -414,3 +414,18 @@ def test_reload_restarts_on_a_template_edit_and_sigterm_stops_the_child(
     assert proc.process.returncode == 0
     assert eventually(lambda: not pid_alive(child), timeout=5)
     assert port_is_free(port)
+
+
+def test_sigint_to_the_reload_parent_alone_stops_the_child(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    port = free_port()
+    proc = harpia("run", "webapp:app", "--port", str(port), "--reload", cwd=tmp_path)
+    try:
+        proc.wait_line("harpia listening on")
+        child = int(request(port, "/pid")[1])
+    finally:
+        text = proc.stop(signal.SIGINT)  # `kill -INT <parent>`: the child gets no signal
+    assert proc.process.returncode == 0, text
+    assert "received SIGTERM" in text  # the parent forwarded it: graceful shutdown
+    assert eventually(lambda: not pid_alive(child), timeout=5)
+    assert port_is_free(port)

@@ -15,6 +15,7 @@ should the parent die without cleaning up (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from types import FrameType
+
+logger = logging.getLogger("harpia.reload")
 
 POLL_SECONDS = 0.5
 STOP_TIMEOUT = 10.0
@@ -143,7 +146,7 @@ def run_with_reloader(
                 seen = now
                 shown = os.path.relpath(changed[0]) if changed else "?"
                 more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
-                print(f"harpia: {shown}{more} changed, restarting", file=sys.stderr)
+                logger.info("%s%s changed, restarting", shown, more)
                 _stop(child)
                 child = subprocess.Popen(command, env=env, preexec_fn=preexec)
     except (KeyboardInterrupt, _Stopped):
