@@ -429,3 +429,49 @@ def test_sigint_to_the_reload_parent_alone_stops_the_child(tmp_path: Path) -> No
     assert "received SIGTERM" in text  # the parent forwarded it: graceful shutdown
     assert eventually(lambda: not pid_alive(child), timeout=5)
     assert port_is_free(port)
+
+
+def test_logging_configured_by_the_app_is_left_alone(tmp_path: Path) -> None:
+    source = """
+        import logging
+        from harpia import Session, harpia
+
+        logging.basicConfig(level=logging.INFO, format="MINE %(levelname)s %(name)s %(message)s")
+        logging.getLogger("webapp").info("configured")
+        app = harpia()
+        app.use(Session().middleware())  # warns, at import, about its in-memory store
+        app.get("/", lambda req, res: res.text("hi"))
+    """
+    write_app(tmp_path, source)
+    port = free_port()
+    proc = harpia("run", "webapp:app", "--port", str(port), cwd=tmp_path)
+    try:
+        proc.wait_line(
+            rf"^MINE INFO harpia\.server harpia listening on http://127\.0\.0\.1:{port}"
+        )
+        assert request(port, "/") == (200, "hi")
+        proc.wait_line(r'^MINE INFO harpia\.access .*"GET / HTTP/1\.1" 200 2 ')
+    finally:
+        text = proc.stop()
+    assert "MINE INFO webapp configured" in text  # the app's basicConfig took effect
+    assert "MINE WARNING harpia Session() has no store" in text
+    assert text.count("harpia listening on") == 1  # one handler: no doubled lines
+    assert "] harpia" not in text  # harpia's own format was not installed
+
+
+def test_import_time_warnings_get_level_and_pid(tmp_path: Path) -> None:
+    source = """
+        from harpia import Session, harpia
+
+        app = harpia()
+        app.use(Session().middleware())  # warns, at import, about its in-memory store
+    """
+    write_app(tmp_path, source)
+    port = free_port()
+    proc = harpia("run", "webapp:app", "--port", str(port), cwd=tmp_path)
+    try:
+        pid = proc.process.pid
+        proc.wait_line(rf"WARNING \[{pid}\] harpia: Session\(\) has no store")
+        proc.wait_line("harpia listening on")
+    finally:
+        proc.stop()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._errors import ConfigError
-from ._logs import LEVELS, install
+from ._logs import LEVELS, install, while_importing
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -191,11 +191,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = load_app(args.target, args.app_dir) if args.target else load_config_app()
         print(format_table(route_rows(app)))
         return
-    install(args.log_level)  # level and PID on every line, unless logging is configured
     options = server_options(args)
     if args.reload and os.environ.get("HARPIA_RELOADER_CHILD") != "1":
         from ._reload import run_with_reloader
 
+        install(args.log_level)
         _check_port_free(options)
         argv_list = list(sys.argv[1:] if argv is None else argv)
         roots = [Path(args.app_dir).resolve()] if args.app_dir else []
@@ -207,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 roots=roots,
             )
         )
-    app = load_app(args.target, args.app_dir) if args.target else load_config_app()
+    with while_importing():
+        app = load_app(args.target, args.app_dir) if args.target else load_config_app()
+    install(args.log_level)  # level and PID on every line, unless the app set up logging
     try:
         app.listen(**options)
     except ConfigError as exc:  # a component failed to start

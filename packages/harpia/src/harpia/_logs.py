@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import contextmanager
 from time import perf_counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterator
 
     from ._request import Request
     from ._response import Response
@@ -61,14 +62,60 @@ def install(level: str | int | None = None) -> bool:
         harpia_logger.setLevel(level.upper() if isinstance(level, str) else level)
     if user_configured() or _installed:
         return False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler = _handler()
     root = logging.getLogger()
     root.addHandler(handler)  # other libraries' warnings get the same format
     _installed.append(handler)
     if harpia_logger.level == logging.NOTSET:
         harpia_logger.setLevel(logging.INFO)
     return True
+
+
+@contextmanager
+def while_importing() -> Iterator[None]:
+    """Format harpia's lines while the app is imported, without touching the root logger.
+
+    ``install`` runs after the import, so that a ``logging.basicConfig(...)`` in the app's
+    module still takes effect (it does nothing once the root logger has a handler); the
+    ``harpia`` lines logged during the import (warnings about its setup) get the format
+    from a handler on the ``harpia`` logger that is removed afterwards.
+    """
+    if user_configured() or _installed:
+        yield
+        return
+    harpia_logger = logging.getLogger("harpia")
+    handler = _EarlyHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    level, propagate = harpia_logger.level, harpia_logger.propagate
+    harpia_logger.addHandler(handler)
+    harpia_logger.propagate = False
+    if level == logging.NOTSET:
+        harpia_logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        harpia_logger.removeHandler(handler)
+        harpia_logger.propagate = propagate
+        harpia_logger.setLevel(level)
+
+
+class _EarlyHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Formats a record itself until the app configures the root logger, then hands the
+    record to the root's handlers (as propagation would)."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        root = logging.getLogger()
+        if root.handlers:
+            if record.levelno >= root.getEffectiveLevel():
+                root.callHandlers(record)
+            return True
+        return bool(super().handle(record))
+
+
+def _handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    return handler
 
 
 def access_logged(handle: Handle) -> Handle:
