@@ -446,9 +446,7 @@ def test_logging_configured_by_the_app_is_left_alone(tmp_path: Path) -> None:
     port = free_port()
     proc = harpia("run", "webapp:app", "--port", str(port), cwd=tmp_path)
     try:
-        proc.wait_line(
-            rf"^MINE INFO harpia\.server harpia listening on http://127\.0\.0\.1:{port}"
-        )
+        proc.wait_line(rf"^MINE INFO harpia\.server harpia listening on http://127\.0\.0\.1:{port}")
         assert request(port, "/") == (200, "hi")
         proc.wait_line(r'^MINE INFO harpia\.access .*"GET / HTTP/1\.1" 200 2 ')
     finally:
