@@ -12,10 +12,13 @@ one outage. ``store_ok`` costs one dict truth test while nothing is down.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
 logger = logging.getLogger("harpia.store")
+
+_KEY = re.compile(r"key (['\"]).*?\1")
 
 
 @dataclass(slots=True)
@@ -37,9 +40,8 @@ def store_failed(store: object, what: str, exc: BaseException) -> None:
             "%s store unavailable (%s: %s): %s until it is back (logged once per outage)",
             what,
             type(exc).__name__,
-            exc,
+            _KEY.sub("key …", str(exc)),  # a session key is a credential: not in logs
             "responses are not cached" if what == "http_cache" else "answering 503",
-            exc_info=False,
         )
     outage.failures += 1
 
