@@ -133,12 +133,13 @@ def run(folder: Path, *args: str) -> list[str]:
 
 
 def warnings(lines: list[str]) -> list[str]:
-    """The messages of the per-process warnings (the log format is ``time name message``)."""
+    """The messages of the per-process warnings (the CLI's log format is
+    ``time LEVEL [pid] logger: message``)."""
     found = []
     for line in lines:
         for marker in ("keeps ", "has no store"):
             if marker in line:
-                head = line.split(" harpia ", 1)
+                head = line.split(" harpia: ", 1)
                 found.append(head[1] if len(head) == 2 else line)
                 break
     return found

@@ -8,7 +8,7 @@ import ssl
 import subprocess
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import h11
@@ -39,7 +39,7 @@ async def running(app: Harpia, driver: str, **options: Any) -> AsyncIterator[Ser
     if "unix" not in options:
         options.setdefault("port", 0)
     options.setdefault("hostname", "127.0.0.1")
-    server = Server(app, driver=driver, **options)
+    server = Server(app, driver=cast("Any", driver), **options)
     async with anyio.create_task_group() as group:
         with anyio.fail_after(TIMEOUT):
             await group.start(server.serve)

@@ -104,7 +104,6 @@ class TemplateEngine:
         self.view_name = view_name
         self.use_modules = use_modules
         self.file_extension = file_extension
-        self.auto_reload = auto_reload
         self.strict = strict
         self.max_iterations = max_iterations
         self.max_depth = max_depth
@@ -127,6 +126,18 @@ class TemplateEngine:
         return f"<TemplateEngine views={self.paths.get('views')!r}>"
 
     # -- configuration ------------------------------------------------------------------
+
+    @property
+    def auto_reload(self) -> bool:
+        """Recompile a template when its file changes; settable (harpia turns it on for an
+        app in development mode when its server starts)."""
+        return self._loader.auto_reload
+
+    @auto_reload.setter
+    def auto_reload(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"auto_reload must be a bool, got {value!r}")
+        self._loader.auto_reload = value
 
     @property
     def plugins(self) -> Mapping[str, Callable[..., Any]]:

@@ -30,6 +30,7 @@ from ._response import Response as Response
 from ._routing import Router as Router
 from ._server import ClientDisconnected as ClientDisconnected
 from ._server import ListenInfo as ListenInfo
+from ._server import ListenOptions as ListenOptions
 from ._server import Server as Server
 from ._session import Session as Session
 from ._session import SessionData as SessionData
@@ -54,6 +55,7 @@ __all__ = (
     "Headers",
     "HttpCache",
     "ListenInfo",
+    "ListenOptions",
     "Match",
     "MemoryStore",
     "MutableHeaders",

@@ -30,6 +30,7 @@ from ._ws_options import WSOptions
 
 if TYPE_CHECKING:
     import os
+    from typing import Unpack
 
     from harpia_router import Match
     from harpia_shield import SecurityHeaders, Shield
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ._cors import CorsOptions
     from ._pubsub import PubSubBackend
     from ._request import Request
+    from ._server._config import ListenOptions
     from ._shield import AppShield
 
 Hook = Callable[[], Awaitable[None] | None]
@@ -439,13 +441,17 @@ class Harpia(RouteRegistry):
 
     # -- servers ------------------------------------------------------------------------
 
-    def listen(self, **options: Any) -> None:
-        """Serve the app on the native HTTP/1.1 server, blocking (see ``harpia.serve``)."""
+    def listen(self, **options: Unpack[ListenOptions]) -> None:
+        """Serve the app on the native HTTP/1.1 server, blocking (see ``harpia.serve``).
+
+        Raises:
+            TypeError: An unknown option, named with the valid ones and the closest one.
+        """
         from ._server import listen
 
         listen(self, **options)
 
-    async def serve(self, **options: Any) -> None:
+    async def serve(self, **options: Unpack[ListenOptions]) -> None:
         """Serve the app inside a running event loop (same options as ``listen``)."""
         from ._server import serve
 

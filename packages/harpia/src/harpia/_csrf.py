@@ -29,6 +29,7 @@ from harpia_store import MemoryStore, Store, StoreError
 from ._cookies import secure_for
 from ._errors import HTTPError
 from ._form_peek import BeyondPeek, peek_field
+from ._outage import store_failed, store_ok
 from ._process_state import mark
 from ._session import new_id, per_process, unavailable
 
@@ -146,6 +147,7 @@ class CSRF:
         try:
             await self.store.delete(self.prefix + _check_id(session_id))
         except StoreError as exc:
+            store_failed(self.store, "csrf", exc)
             raise unavailable(exc) from exc
 
     async def token_for(self, session_id: str) -> str:
@@ -156,7 +158,9 @@ class CSRF:
         try:
             entry = await self.store.get(self.prefix + _check_id(session_id))
         except StoreError as exc:
+            store_failed(self.store, "csrf", exc)
             raise unavailable(exc) from exc
+        store_ok(self.store)
         if not isinstance(entry, dict):
             return None
         token, expires = entry.get("token"), entry.get("expires")
@@ -169,6 +173,7 @@ class CSRF:
         try:
             await self.store.set(self.prefix + _check_id(session_id), entry, ttl=self.ttl)
         except StoreError as exc:
+            store_failed(self.store, "csrf", exc)
             raise unavailable(exc) from exc
 
     def middleware(

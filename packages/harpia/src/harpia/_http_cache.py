@@ -43,6 +43,7 @@ from urllib.parse import quote
 from harpia_store import MemoryStore, StoreError, SupportsKeys, adapt
 
 from ._files import _etag_matches, _timestamp
+from ._outage import store_failed, store_ok
 from ._process_state import ProcessLocal, memory_store_limit
 
 if TYPE_CHECKING:
@@ -156,8 +157,9 @@ class HttpCache:
             if entry is not None and "vary" in entry:
                 entry = await self.store.get(_variant(key, entry["vary"], req))
         except StoreError as exc:  # an unreachable store: serve from the handler
-            logger.warning("http_cache: store read failed (%s); not cached", exc)
+            store_failed(self.store, "http_cache", exc)
             return None
+        store_ok(self.store)
         return entry
 
     async def _fill(
@@ -327,7 +329,7 @@ class HttpCache:
         try:
             await operation
         except StoreError as exc:  # the response is served all the same, just not kept
-            logger.warning("http_cache: store write failed (%s); not cached", exc)
+            store_failed(self.store, "http_cache", exc)
 
     def _serve(self, req: Request, res: Response, entry: Entry, state: str, now: float) -> None:
         """Make ``res`` the cached response (a 304 when the client's validators match)."""

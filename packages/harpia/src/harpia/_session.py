@@ -25,6 +25,7 @@ from harpia_store import MemoryStore, Store, StoreError
 
 from ._cookies import secure_for
 from ._errors import HTTPError
+from ._outage import store_failed, store_ok
 from ._process_state import ProcessLocal, mark, memory_store_limit
 
 if TYPE_CHECKING:
@@ -302,7 +303,9 @@ class Session:
             try:
                 await self.store.delete(self.prefix + session_id)
             except StoreError as exc:
+                store_failed(self.store, "session", exc)
                 raise unavailable(exc) from exc
+            store_ok(self.store)
         if res is not None:
             res.cookies.delete(self.cookie_name)
 
@@ -429,7 +432,9 @@ class Session:
         try:
             entry = await self.store.get(self.prefix + session_id)
         except StoreError as exc:
+            store_failed(self.store, "session", exc)
             raise unavailable(exc) from exc
+        store_ok(self.store)
         if not isinstance(entry, dict) or not isinstance(entry.get("data"), dict):
             return None
         expires = entry.get("expires")
@@ -447,7 +452,9 @@ class Session:
                 self.prefix + session_id, {"data": data, "expires": expires}, ttl=ttl
             )
         except StoreError as exc:
+            store_failed(self.store, "session", exc)
             raise unavailable(exc) from exc
+        store_ok(self.store)
 
 
 def _add_vary(res: Response, name: str) -> None:

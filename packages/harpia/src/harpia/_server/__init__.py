@@ -8,9 +8,18 @@ gives control over stopping (tests, embedding).
 
 from ._common import ClientDisconnected as ClientDisconnected
 from ._config import ListenInfo as ListenInfo
+from ._config import ListenOptions as ListenOptions
 from ._connection import HTTPConnection as HTTPConnection
 from ._server import Server as Server
 from ._server import listen as listen
 from ._server import serve as serve
 
-__all__ = ("ClientDisconnected", "HTTPConnection", "ListenInfo", "Server", "listen", "serve")
+__all__ = (
+    "ClientDisconnected",
+    "HTTPConnection",
+    "ListenInfo",
+    "ListenOptions",
+    "Server",
+    "listen",
+    "serve",
+)

@@ -29,6 +29,7 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.streams.tls import TLSStream
 
+from .._logs import access_logged
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
 from ._common import (
@@ -76,6 +77,7 @@ class AnyioDriver:
         self.app = app
         self.config = config
         self.ssl_context = ssl_context
+        self.handle = access_logged(app.handle) if config.logs_access else app.handle
         self.scheme = "https" if ssl_context is not None else "http"
         self.connections: set[AnyioConnection] = set()
         self._sock: socket.socket | None = None
@@ -197,6 +199,7 @@ class AnyioConnection:
     def __init__(self, driver: AnyioDriver, stream: ByteStream) -> None:
         self._driver = driver
         self._app = driver.app
+        self._handle = driver.handle
         self._stream = stream
         self._conn = new_connection(driver.config)
         self._client = _address(stream, anyio.abc.SocketAttribute.remote_address)
@@ -305,7 +308,7 @@ class AnyioConnection:
     async def _exchange(self, request: Request) -> None:
         conn = self._conn
         try:
-            res = await self._app.handle(request)
+            res = await self._handle(request)
             if res.body_stream is None:
                 headers, block = response_head(res)
                 await self._send(

@@ -44,6 +44,7 @@ from asyncio.tasks import _enter_task, _leave_task
 from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any
 
+from .._logs import access_logged
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
 from ._common import (
@@ -93,6 +94,7 @@ class AsyncioDriver:
         self.app = app
         self.config = config
         self.ssl_context = ssl_context
+        self.handle = access_logged(app.handle) if config.logs_access else app.handle
         self.scheme = "https" if ssl_context is not None else "http"
         self.connections: set[HTTPProtocol] = set()
         self._all_closed: asyncio.Event | None = None
@@ -209,6 +211,7 @@ class HTTPProtocol(asyncio.Protocol):
     def __init__(self, driver: AsyncioDriver) -> None:
         self._driver = driver
         self._app = driver.app
+        self._handle = driver.handle
         assert driver.loop is not None
         self._loop = driver.loop
         config = self._config = driver.config
@@ -407,7 +410,7 @@ class HTTPProtocol(asyncio.Protocol):
     async def _run(self, request: Request) -> None:
         conn = self._conn
         try:
-            res = await self._app.handle(request)
+            res = await self._handle(request)
             if res.body_stream is None:
                 headers, block = response_head(res)
                 data = conn.respond(res.status_code, headers, res.body, validated=True, block=block)

@@ -1,12 +1,18 @@
-"""Server options: validated once into a frozen ``Config``; ``ListenInfo`` for ``on_listen``."""
+"""Server options: validated once into a frozen ``Config``; ``ListenInfo`` for ``on_listen``.
+
+``ListenOptions`` types the keyword options of ``listen``/``serve``/``Server`` (so mypy
+rejects a misspelt option); ``Config.from_options`` rejects one at run time with the valid
+names and a "did you mean …?".
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypedDict
 
 Driver = Literal["auto", "asyncio", "anyio"]
 _DRIVERS = ("auto", "asyncio", "anyio")
@@ -41,6 +47,34 @@ class ListenInfo:
 OnListen = Callable[[ListenInfo], Awaitable[None] | None]
 
 
+class ListenOptions(TypedDict, total=False):
+    """The keyword options of ``app.listen``, ``app.serve`` and ``Server`` (all optional).
+
+    See ``harpia._server.serve`` for their meaning and defaults.
+    """
+
+    port: int | None
+    hostname: str
+    unix: str | None
+    tls: Mapping[str, str] | None
+    reuse_port: bool
+    workers: int
+    development: bool | None
+    max_request_body_size: int | None
+    header_timeout: float
+    keep_alive_timeout: float
+    body_timeout: float
+    write_timeout: float
+    max_header_size: int
+    max_headers: int
+    shutdown_timeout: float
+    backlog: int
+    on_listen: OnListen | None
+    driver: Driver
+    ws: Mapping[str, Any] | None
+    access_log: bool | None
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Validated server options (see ``harpia._server.serve`` for their meaning)."""
@@ -64,6 +98,28 @@ class Config:
     on_listen: OnListen | None = None
     driver: Driver = "auto"
     ws: Mapping[str, Any] | None = None
+    access_log: bool | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], caller: str = "listen()") -> Config:
+        """``Config(**options)``, with a clear ``TypeError`` for an unknown option.
+
+        Raises:
+            TypeError: an option that does not exist (named, with the valid ones and the
+                closest match), or a value of the wrong type.
+            ValueError: an invalid value.
+        """
+        unknown = [name for name in options if name not in OPTION_NAMES]
+        if unknown:
+            raise TypeError(unknown_option(caller, unknown[0]))
+        return cls(**options)
+
+    @property
+    def logs_access(self) -> bool:
+        """Whether requests are logged (``access_log``; ``None``: in development only)."""
+        if self.access_log is None:
+            return bool(self.development)
+        return self.access_log
 
     def __post_init__(self) -> None:
         if self.unix is None and self.port is None:
@@ -91,6 +147,8 @@ class Config:
             from .._ws_options import WSOptions
 
             WSOptions.from_mapping(self.ws)  # raises ValueError on a bad option
+        if self.access_log is not None and not isinstance(self.access_log, bool):
+            raise TypeError(f"access_log must be a bool or None, got {self.access_log!r}")
         if self.tls is not None and not {"cert", "key"} <= set(self.tls):
             raise ValueError('tls needs {"cert": path, "key": path}')
 
@@ -122,3 +180,14 @@ class Config:
             return ListenInfo(None, None, self.unix, self.scheme, f"unix:{self.unix}")
         shown = f"[{host}]" if host and ":" in host else host
         return ListenInfo(host, port, None, self.scheme, f"{self.scheme}://{shown}:{port}")
+
+
+OPTION_NAMES: tuple[str, ...] = tuple(sorted(field.name for field in fields(Config)))
+"""Every option ``listen``/``serve``/``Server`` accept (``Config``'s fields)."""
+
+
+def unknown_option(caller: str, name: str, valid: tuple[str, ...] = OPTION_NAMES) -> str:
+    """The message for an unknown option ``name``: the valid ones and the closest match."""
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" — did you mean {close[0]!r}?" if close else ""
+    return f"{caller} got an unknown option {name!r}{hint} (valid options: {', '.join(valid)})"

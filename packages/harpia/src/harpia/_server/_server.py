@@ -14,22 +14,24 @@ import inspect
 import signal
 import threading
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 
 from .._ws_options import WSOptions
-from ._common import logger, make_driver
+from ._common import _on_asyncio, logger, make_driver
 from ._config import Config, ListenInfo
 from ._sockets import bound_address, remove_unix_socket, tcp_socket, unix_socket
 
 if TYPE_CHECKING:
     import socket
+    from typing import Unpack
 
     from anyio.abc import TaskGroup, TaskStatus
 
     from .._app import Harpia
     from ._common import Driver
+    from ._config import ListenOptions
 
 
 class Server:
@@ -41,9 +43,10 @@ class Server:
             supervisor); by default one is bound from the options.
         config: Validated options, instead of ``**options``.
         **options: The options of ``harpia._server.serve`` (``port``, ``hostname``,
-            ``unix``, ``tls``, timeouts, limits, ``driver`` …).
+            ``unix``, ``tls``, timeouts, limits, ``driver`` …; ``ListenOptions``).
 
     Raises:
+        TypeError: An unknown option (named, with the valid ones and the closest one).
         ValueError: Invalid options (e.g. neither ``port`` nor ``unix``).
 
     Example::
@@ -61,10 +64,11 @@ class Server:
         *,
         sock: socket.socket | None = None,
         config: Config | None = None,
-        **options: Any,
+        **options: Unpack[ListenOptions],
     ) -> None:
         self.app = app
-        self.config = config if config is not None else Config(**options)
+        self.config = config if config is not None else Config.from_options(options, "Server()")
+        self.worker = False  # a worker of run_workers: the supervisor announces the port
         self.info: ListenInfo | None = None
         self._sock = sock
         self._stop_requested = False
@@ -126,6 +130,8 @@ class Server:
         try:
             await app.startup()
             started = True
+            if app.development:
+                _reload_templates(app)
             driver = make_driver(config.driver, app, config, ssl_context)
             async with anyio.create_task_group() as group:
                 try:
@@ -155,7 +161,12 @@ class Server:
         config = self.config
         await driver.start(group, sock)
         self.info = config.info(*bound_address(sock))
-        logger.info("listening on %s", self.info.url)
+        what = driver_name(config)
+        if self.worker:
+            logger.info("worker ready (%s driver)", what)
+        else:
+            mode = ", development mode" if self.app.development else ""
+            logger.info("harpia listening on %s (%s driver, 1 worker%s)", self.info.url, what, mode)
         if config.on_listen is not None:
             result = config.on_listen(self.info)
             if inspect.isawaitable(result):
@@ -187,7 +198,25 @@ class Server:
                 self.stop()
 
 
-async def serve(app: Harpia, **options: Any) -> None:
+def driver_name(config: Config) -> str:
+    """The driver ``config.driver`` means here (``"auto"``: asyncio on asyncio)."""
+    if config.driver != "auto":
+        return config.driver
+    return "asyncio" if _on_asyncio() else "anyio"
+
+
+def _reload_templates(app: Harpia) -> None:
+    """Development: make the app's template engine pick up edited templates."""
+    engine = app.engine.get()
+    if getattr(engine, "auto_reload", None) is False:
+        try:
+            engine.auto_reload = True
+        except AttributeError:  # an engine with a read-only flag: leave it
+            return
+        logger.debug("development: templates reload when their files change")
+
+
+async def serve(app: Harpia, **options: Unpack[ListenOptions]) -> None:
     """Serve ``app`` on the native HTTP/1.1 server inside the running event loop.
 
     Stops gracefully on SIGINT/SIGTERM when running in the main thread. For a server you
@@ -203,30 +232,38 @@ async def serve(app: Harpia, **options: Any) -> None:
             reading → close), ``max_header_size`` (16384),
             ``max_headers`` (100), ``shutdown_timeout`` (30 s), ``backlog`` (1024),
             ``on_listen`` (called with a ``ListenInfo``), ``driver``
-            (``"auto"``, ``"asyncio"`` or ``"anyio"``).
+            (``"auto"``, ``"asyncio"`` or ``"anyio"``), ``access_log`` (one log line
+            per request on the ``harpia.access`` logger; default ``None``: in
+            development only — ``harpia run`` turns it on).
 
     Raises:
+        TypeError: An unknown option (named, with the valid ones and the closest one).
         ValueError: Invalid options, or ``workers > 1`` (use the blocking ``listen``).
-        OSError: The address cannot be bound.
+        OSError: The address cannot be bound (``EADDRINUSE``: the port is in use).
     """
-    server = Server(app, **options)
+    server = Server(app, config=Config.from_options(options, "serve()"))
     if server.config.workers > 1:
         raise ValueError("workers > 1 needs the blocking listen(), which forks the workers")
     await server.serve(handle_signals=True)
 
 
-def listen(app: Harpia, **options: Any) -> None:
+def listen(app: Harpia, **options: Unpack[ListenOptions]) -> None:
     """Serve ``app`` until SIGINT/SIGTERM, blocking (``app.listen(...)``).
 
     Runs an asyncio event loop through anyio; with ``workers=N > 1`` forks N worker
     processes (see ``harpia._server._workers``). Options are those of ``serve``, plus
-    ``workers``.
+    ``workers``. When the program has not configured ``logging``, a stderr handler is
+    installed first (``harpia._logs.install``), so "harpia listening on …" and errors show.
 
     Raises:
+        TypeError: An unknown option (named, with the valid ones and the closest one).
         ValueError: Invalid options.
-        OSError: The address cannot be bound.
+        OSError: The address cannot be bound (``EADDRINUSE``: the port is in use).
     """
-    config = Config(**options)
+    from .._logs import install
+
+    config = Config.from_options(options, "listen()")
+    install()
     if config.workers > 1:
         from ._workers import run_workers
 

@@ -29,7 +29,8 @@ def tcp_socket(
         backlog: The listen backlog.
 
     Raises:
-        OSError: The address cannot be resolved or bound (e.g. already in use).
+        AddressInUse: The port is already in use (an ``OSError``, ``errno.EADDRINUSE``).
+        OSError: The address cannot be resolved or bound.
         ValueError: ``reuse_port`` on a platform without ``SO_REUSEPORT``.
     """
     family, kind, proto, _, address = socket.getaddrinfo(
@@ -44,13 +45,37 @@ def tcp_socket(
             if option is None:
                 raise ValueError("reuse_port needs SO_REUSEPORT, which this platform lacks")
             sock.setsockopt(socket.SOL_SOCKET, option, 1)
-        sock.bind(address)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise AddressInUse(port, host) from exc
+            raise
         sock.listen(backlog)
         sock.setblocking(False)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+class AddressInUse(OSError):
+    """The TCP port is taken: ``errno.EADDRINUSE`` with a message a person can act on.
+
+    Attributes:
+        port: The port asked for.
+        host: The address asked for.
+    """
+
+    def __init__(self, port: int, host: str) -> None:
+        super().__init__(
+            errno.EADDRINUSE, f"port {port} is already in use (another harpia or process?)"
+        )
+        self.port = port
+        self.host = host
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def unix_socket(path: str, *, backlog: int = 1024) -> socket.socket:

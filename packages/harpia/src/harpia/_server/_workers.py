@@ -66,7 +66,13 @@ def run_workers(app: Harpia, config: Config) -> None:
             workers.append(_spawn(context, app, config, sockets, index))
             forked_first_worker()
         info = config.info(*bound_address(sockets[0]))
-        logger.info("listening on %s (%d workers)", info.url, config.workers)
+        logger.info(
+            "harpia listening on %s (%s driver, %d workers%s)",
+            info.url,
+            "asyncio" if config.driver == "auto" else config.driver,
+            config.workers,
+            ", development mode" if config.development or app.development else "",
+        )
         if config.on_listen is not None:
             result = config.on_listen(info)
             if inspect.isawaitable(result):
@@ -136,7 +142,7 @@ def _worker(app: Harpia, config: Config, sockets: list[socket.socket], index: in
             other.close()
     server = Server(app, sock=sock, config=replace(config, workers=1, on_listen=None))
     server._signals = (signal.SIGTERM,)
-    logger.debug("worker %d started", os.getpid())
+    server.worker = True
     anyio.run(partial(server.serve, handle_signals=True))
 
 
