@@ -166,6 +166,7 @@ class WSRoute:
         res.status_code = 101
         res.status_set = True
         res.sent = True
+        res._sent_by = "the WebSocket upgrade"
         res.body_stream = WebSocketUpgrade(self.handlers, data, req)
 
 
