@@ -10,12 +10,14 @@ at the ``app.get(...)`` call instead of a 500 per request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeAlias
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from ._chain import Next
-from ._request import Request
 from ._response import Response
+
+if TYPE_CHECKING:
+    from ._request import Request
 
 Body: TypeAlias = dict[str, Any] | list[Any] | str | bytes | Response
 """What a returned value (or the first item of a returned tuple) may be."""
@@ -28,10 +30,19 @@ Result: TypeAlias = (
 )
 """What a handler (or a middleware) may return."""
 
-Handler: TypeAlias = Callable[[Request, Response], Result | Awaitable[Result]]
-"""A route handler: ``(req, res)``, sync or async."""
 
-Middleware: TypeAlias = Callable[[Request, Response, Next], Result | Awaitable[Result]]
-"""A middleware: ``(req, res, next)``, sync or async; ``await next()`` runs the rest."""
+class Handler(Protocol):
+    """A route handler: ``(req, res)``, sync or async (any parameter names)."""
+
+    def __call__(self, req: Request, res: Response, /) -> Result | Awaitable[Result]: ...
+
+
+class Middleware(Protocol):
+    """A middleware: ``(req, res, next)``, sync or async; ``await next()`` runs the rest."""
+
+    def __call__(
+        self, req: Request, res: Response, next: Next, /
+    ) -> Result | Awaitable[Result]: ...
+
 
 __all__ = ("Body", "Handler", "HeadersArg", "Middleware", "Next", "Result")
