@@ -9,6 +9,7 @@ import pytest
 
 import harpia as hp
 from harpia import HTTPError, Next, Request, Response, TestClient, TestResponse
+from tests.harpia.server.conftest import client, get, running
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -311,3 +312,25 @@ async def test_a_middleware_replacing_a_sent_body_is_refused() -> None:
     res = await TestClient(app).get("/")
     assert res.status == 500
     assert "response already sent by res.json at route GET /" in str(error_of(res))
+
+
+@pytest.mark.parametrize("driver", ["asyncio", "anyio"])
+async def test_real_socket_server_development_option_turns_the_checks_on(
+    driver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Server(app, development=True)`` (what ``--dev`` does) recomposes a production
+    app's chains with the checks: over a real socket the answer is the same 204, and the
+    warning names the route."""
+    app = hp.harpia()
+    app.get("/quiet", lambda req, res: None)
+    with caplog.at_level(logging.WARNING, logger="harpia"):
+        async with running(app, driver) as server, client(server.port or 0) as c:
+            await c.send(get("/quiet"))
+            assert (await c.response()).status == 204
+        assert warnings_of(caplog) == []
+        async with running(app, driver, development=True) as server, client(server.port or 0) as c:
+            await c.send(get("/quiet"))
+            reply = await c.response()
+    assert (reply.status, reply.body) == (204, b"")
+    [message] = warnings_of(caplog)
+    assert message.startswith("GET /quiet: no response was sent, answered 204 No Content")
