@@ -40,6 +40,7 @@ app.set_not_found(wrong)  # E: arg-type
 app.get("/lambda", lambda req, res: 42)  # E: call-overload
 app.get("/kw", handler, max_body_size="big")  # E: call-overload
 app.get("/thread", handler, thread="yes")  # E: call-overload
+app.add("GET", "/add", wrong)  # E: arg-type
 
 
 @app.get("/decorated")  # E: type-var

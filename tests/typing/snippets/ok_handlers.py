@@ -80,6 +80,7 @@ app.get("/pair", returns_pair_headers)
 app.get("/lambda/:id", lambda req, res: {"id": req.params["id"]})
 app.get("/lambda-none", lambda req, res: res.text("x"))
 app.get("/many", auth, auth, auth, auth, auth, auth, returns_none)
+app.add("get", "/add", auth, returns_list)
 
 
 @app.get("/decorated")

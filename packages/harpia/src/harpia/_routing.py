@@ -216,11 +216,14 @@ class RouteRegistry:
         method: str,
         path: str,
         /,
-        *handlers: AnyHandler,
+        *handlers: Middleware | Handler,
         max_body_size: int | None = None,
         thread: bool | None = None,
     ) -> Any:
         """Register ``handlers`` for ``method`` and ``path``, or return a decorator.
+
+        The verbs (``get``, ``post``…) are typed more closely: there the last callable
+        must be a ``Handler`` and the ones before it ``Middleware``.
 
         Raises:
             ValueError: a ``{name}``/``<name>`` segment in ``path`` (write ``:name``).
