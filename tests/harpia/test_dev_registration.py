@@ -155,3 +155,33 @@ def test_thread_true_is_refused_for_async_handlers() -> None:
         hp.harpia().get("/x", handler_async, thread=True)
     with pytest.raises(TypeError, match="thread must be a bool"):
         hp.harpia().get("/x", handler, thread="yes")  # type: ignore[call-overload]
+
+
+async def test_a_decorator_that_injects_an_argument_is_not_refused() -> None:
+    """What is checked is what gets called: a decorator's wrapper (``functools.wraps``
+    would otherwise make ``inspect.signature`` report the function it wraps)."""
+
+    def with_user(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(req: Request, res: Response) -> Any:
+            return fn(req, res, "ada")
+
+        return wrapper
+
+    @with_user
+    def profile(req: Request, res: Response, user: str) -> dict[str, str]:
+        return {"user": user}
+
+    app = hp.harpia()
+    app.get("/me", profile)
+    assert (await TestClient(app).get("/me")).json() == {"user": "ada"}
+
+    def broken(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(req: Request) -> Any:
+            return fn(req, None)
+
+        return wrapper
+
+    with pytest.raises(TypeError, match="route GET '/broken'"):
+        app.get("/broken", broken(handler))

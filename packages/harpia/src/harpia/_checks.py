@@ -86,13 +86,11 @@ def check_callable(fn: Any, count: int, role: str, where: str) -> None:
     expected = "(req, res)" if count == 2 else "(req, res, next)"
     if not callable(fn):
         raise TypeError(f"{where}: the {role} must be callable {expected}, got {fn!r}")
-    try:
-        signature = inspect.signature(fn)
+    try:  # what is called: a decorator's wrapper, not the function it wraps
+        signature = inspect.signature(fn, follow_wrapped=False)
     except (TypeError, ValueError):  # a builtin or C callable without a signature: trust it
         return
-    try:
-        signature.bind(*range(count))
-    except TypeError:
+    if not _binds(signature, count):
         name = getattr(fn, "__qualname__", None) or repr(fn)
         hint = ""
         if count == 2 and _binds(signature, 3):
@@ -102,7 +100,7 @@ def check_callable(fn: Any, count: int, role: str, where: str) -> None:
         raise TypeError(
             f"{where}: the {role} {name}{signature} cannot be called as {role}{expected}; "
             f"a {role} takes {expected}{hint}"
-        ) from None
+        )
 
 
 def _binds(signature: inspect.Signature, count: int) -> bool:
