@@ -274,3 +274,31 @@ async def test_real_socket_a_threaded_handler_does_not_stall_others(
                 slow_reply = await slow_client.response()
     assert (fast_reply.body, slow_reply.body) == (b"fast", b"slow")
     assert finished == (["fast", "slow"] if thread else ["slow", "fast"])
+
+
+async def test_development_wrappers_pass_cancellation_through() -> None:
+    """The step-by-step timing forwards cancellation into the handler and middleware."""
+    app = hp.Harpia(development=True)
+    seen: dict[str, str] = {}
+
+    async def mw(req: Request, res: Response, next: Next) -> None:
+        try:
+            await next()
+        finally:
+            seen["middleware"] = "finished"
+
+    async def waits(req: Request, res: Response) -> None:
+        try:
+            await anyio.sleep(10)
+        except BaseException as exc:
+            seen["handler"] = type(exc).__name__
+            raise
+
+    app.use(mw)
+    app.get("/", waits)
+    started = time.perf_counter()
+    with anyio.move_on_after(0.2) as scope:
+        await app.handle(hp.Request("GET", "/", "", [(b"host", b"t")]))
+    assert scope.cancelled_caught
+    assert time.perf_counter() - started < 5
+    assert seen == {"handler": "CancelledError", "middleware": "finished"}
