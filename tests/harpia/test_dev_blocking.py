@@ -34,6 +34,16 @@ def held_ms(message: str) -> float:
     return float(found.group(1))
 
 
+def long_holds(caplog: pytest.LogCaptureFixture, who: str) -> list[str]:
+    """Messages naming ``who`` for a hold of most of ``SLOW``: on a loaded machine a
+    preempted step may be reported too, but never for that long."""
+    return [
+        message
+        for message in slow_messages(caplog)
+        if f"{who} held the event loop" in message and held_ms(message) >= SLOW * 1000 * 0.9
+    ]
+
+
 async def test_a_blocking_handler_is_logged_with_route_and_duration(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -47,7 +57,7 @@ async def test_a_blocking_handler_is_logged_with_route_and_duration(
     with caplog.at_level(logging.WARNING, logger="harpia"):
         res = await TestClient(app).get("/reports/1")
     assert res.text() == "done"
-    [message] = slow_messages(caplog)
+    [message] = long_holds(caplog, "report")
     assert message.startswith("handler ")
     assert "report held the event loop for" in message
     assert "in GET /reports/:id (threshold 100 ms)" in message
@@ -76,10 +86,9 @@ async def test_awaiting_is_not_holding_and_only_the_blocking_part_counts(
     with caplog.at_level(logging.WARNING, logger="harpia"):
         client = TestClient(app)
         assert (await client.get("/io")).text() == "ok"
-        assert slow_messages(caplog) == []
+        assert long_holds(caplog, "io") == []
         assert (await client.get("/mixed")).text() == "ok"
-    [message] = slow_messages(caplog)
-    assert "mixed held the event loop" in message
+    [message] = long_holds(caplog, "mixed")
     assert held_ms(message) < SLOW * 1000 * 1.9  # the sleep awaited is not counted
 
 
@@ -108,12 +117,14 @@ async def test_blame_goes_to_the_blocking_part_not_the_middlewares_around_it(
     with caplog.at_level(logging.WARNING, logger="harpia"):
         res = await TestClient(app).get("/api/x")
     assert res.text() == "ok"
-    messages = slow_messages(caplog)
-    assert len(messages) == 2, messages
-    assert "slow_middleware held the event loop" in messages[0]
-    assert messages[0].startswith("middleware ")
-    assert "handler held the event loop" in messages[1]
-    assert all("in GET /api/x" in message for message in messages)
+    [middleware_message] = long_holds(caplog, "slow_middleware")
+    assert middleware_message.startswith("middleware ")
+    [handler_message] = long_holds(caplog, "handler")
+    assert handler_message.startswith("handler ")
+    assert "in GET /api/x" in middleware_message
+    assert "in GET /api/x" in handler_message
+    assert long_holds(caplog, "outer") == []  # not blamed for what ran inside it
+    assert long_holds(caplog, "route_mw") == []
 
 
 async def test_the_threshold_is_configurable(caplog: pytest.LogCaptureFixture) -> None:
@@ -131,10 +142,10 @@ async def test_the_threshold_is_configurable(caplog: pytest.LogCaptureFixture) -
         await client.get("/")
         app.slow_handler_threshold = None  # off
         await client.get("/")
-        assert slow_messages(caplog) == []
+        assert long_holds(caplog, "sleepy") == []
         app.slow_handler_threshold = 0.05
         await client.get("/")
-    assert len(slow_messages(caplog)) == 1
+    assert len(long_holds(caplog, "sleepy")) == 1
     with pytest.raises(ValueError, match="slow_handler_threshold"):
         hp.Harpia(slow_handler_threshold=-1)
     with pytest.raises(ValueError, match="slow_handler_threshold"):
@@ -171,7 +182,7 @@ async def test_production_pays_nothing(caplog: pytest.LogCaptureFixture) -> None
     app.development = True
     with caplog.at_level(logging.WARNING, logger="harpia"):
         assert (await client.get("/")).text() == "ok"
-    assert len(slow_messages(caplog)) == 1
+    assert [m for m in slow_messages(caplog) if "handler held" in m]
     assert app._global != (mw,)
     app.development = False
     assert (await client.get("/")).text() == "ok"
@@ -238,7 +249,7 @@ async def test_threaded_handlers_keep_the_full_behaviour(caplog: pytest.LogCaptu
         second = await client.get("/sends")
         assert (second.status, second.text()) == (202, "sent")
         assert (await client.get("/fails")).status == 418
-    assert slow_messages(caplog) == []
+    assert [m for m in slow_messages(caplog) if held_ms(m) >= 150] == []  # slept 200 ms
 
 
 @pytest.mark.parametrize("driver", ["asyncio", "anyio"])

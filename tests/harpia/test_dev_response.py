@@ -31,7 +31,9 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "harpia" and record.levelno == logging.WARNING
+        if record.name == "harpia"
+        and record.levelno == logging.WARNING
+        and "held the event loop" not in record.getMessage()  # a loaded machine's hiccup
     ]
 
 
