@@ -264,7 +264,7 @@ async def test_real_socket_a_threaded_handler_does_not_stall_others(
     finished: list[str] = []
 
     def slow(req: Request, res: Response) -> str:
-        time.sleep(0.6)
+        time.sleep(1.0)
         finished.append("slow")
         return "slow"
 
