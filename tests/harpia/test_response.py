@@ -242,10 +242,13 @@ async def test_response_constructor() -> None:
     assert repr(text) == "<Response 201>"
 
 
-async def test_later_body_replaces_earlier() -> None:
+async def test_a_second_body_is_an_error_not_a_silent_replacement() -> None:
+    # It used to replace the first body; one response per request now (issue 18).
     def handler(req: Request, res: Response) -> None:
         res.json({"first": True})
         res.json({"second": True})
 
     res = await fetch(handler)
-    assert res.json() == {"second": True}
+    assert res.status == 500
+    assert isinstance(res.response.error, RuntimeError)
+    assert "response already sent by res.json" in str(res.response.error)

@@ -38,6 +38,9 @@ from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
 from ._testclient_ws import WSDisconnect as WSDisconnect
 from ._testclient_ws import WSRejected as WSRejected
+from ._types import Handler as Handler
+from ._types import Middleware as Middleware
+from ._types import Next as Next
 from ._upload import Upload as Upload
 from ._upload import UploadedFile as UploadedFile
 from ._upload import UploadOptions as UploadOptions
@@ -51,6 +54,7 @@ __all__ = (
     "ConfigError",
     "CorsOptions",
     "HTTPError",
+    "Handler",
     "Harpia",
     "Headers",
     "HttpCache",
@@ -58,7 +62,9 @@ __all__ = (
     "ListenOptions",
     "Match",
     "MemoryStore",
+    "Middleware",
     "MutableHeaders",
+    "Next",
     "QueryParams",
     "RedisPubSub",
     "RedisStore",

@@ -15,16 +15,17 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
-from ._chain import Chain, handler_runner, render_exception
+from ._chain import AnyHandler, Chain, handler_runner, render_exception
+from ._checks import check_callable, check_path
 from ._cors import CorsPolicy, CorsTable
 from ._errors import HTTPError
 from ._form_peek import OVERRIDE_PEEK, peek_urlencoded
 from ._forms import DEFAULT_MAX_FORM_FIELDS, DEFAULT_MAX_FORM_SIZE, check_limit
 from ._pubsub import Hub
 from ._response import Response
-from ._routing import Endpoint, Handler, Router, RouteRegistry
+from ._routing import Endpoint, Router, RouteRegistry, is_async
 from ._static import StaticFiles, StaticMount
 from ._ws_options import WSOptions
 
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
     from ._request import Request
     from ._server._config import ListenOptions
     from ._shield import AppShield
+    from ._types import Handler, Middleware
 
 Hook = Callable[[], Awaitable[None] | None]
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_SLOW_HANDLER_THRESHOLD = 0.1  # seconds a handler may hold the loop in development
 _OVERRIDABLE = ("PUT", "PATCH", "DELETE")
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -52,7 +55,9 @@ class Harpia(RouteRegistry):
     """An Express-style web application; also an ASGI 3 application.
 
     Args:
-        development: Show tracebacks in 500 responses (never in production).
+        development: Show tracebacks in 500 responses (never in production) and check
+            every request: a chain that sends no response, a handler or middleware that
+            holds the event loop over ``slow_handler_threshold`` are logged (warnings).
         trust_proxy: Take ``req.ip`` from ``X-Forwarded-For``.
         max_request_body_size: Default body limit in bytes (413 beyond it); a route can
             override it with ``max_body_size=``.
@@ -63,9 +68,13 @@ class Harpia(RouteRegistry):
             the parts that are not files saved by ``Upload``.
         max_form_size: Most bytes ``req.form()`` reads for an urlencoded body, or for the
             plain fields of a multipart one together (413 beyond).
+        slow_handler_threshold: In development, log a handler or middleware that holds
+            the event loop longer than this many seconds at once (``None``: never).
+        threads: Run every plain ``def`` handler in a worker thread
+            (``anyio.to_thread.run_sync``); a route or router's ``thread=`` wins.
 
     Raises:
-        ValueError: a limit that is not a positive int.
+        ValueError: a limit that is not a positive int, or a negative threshold.
     """
 
     def __init__(
@@ -77,8 +86,13 @@ class Harpia(RouteRegistry):
         method_override: bool = True,
         max_form_fields: int = DEFAULT_MAX_FORM_FIELDS,
         max_form_size: int = DEFAULT_MAX_FORM_SIZE,
+        slow_handler_threshold: float | None = DEFAULT_SLOW_HANDLER_THRESHOLD,
+        threads: bool = False,
     ) -> None:
-        self.development = development
+        self._version = -1
+        self._development = bool(development)
+        self._threads = _check_bool("threads", threads)
+        self.slow_handler_threshold = slow_handler_threshold
         self.trust_proxy = trust_proxy
         self.max_request_body_size = max_request_body_size
         self.method_override = bool(method_override)
@@ -91,15 +105,15 @@ class Harpia(RouteRegistry):
         self.engine = EngineSlot()  # res.render's template engine: engine.configure(app)
         self._router = Router()
         self._swapped: dict[str, Router] = {}  # swap_routes(): routers replaced as a whole
-        self._middlewares: list[tuple[str | None, Handler]] = []
-        self._global: tuple[Handler, ...] = ()
+        self._middlewares: list[tuple[str | None, AnyHandler]] = []
+        self._chained: list[tuple[str | None, AnyHandler]] = []  # as run (development wraps)
+        self._global: tuple[AnyHandler, ...] = ()
         self._has_prefixed = False
-        self._not_found: Handler | None = None
+        self._not_found: AnyHandler | None = None
         self._not_found_methods: frozenset[str] | None = None
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
         self._started = False
-        self._version = -1
         self._cors: CorsTable | None = None
         self._static: StaticFiles | None = None
         self._shield: AppShield | None = None
@@ -109,30 +123,78 @@ class Harpia(RouteRegistry):
     def __repr__(self) -> str:
         return f"<Harpia routes={len(self._router)} middlewares={len(self._middlewares)}>"
 
+    @property
+    def development(self) -> bool:
+        """Development mode: tracebacks in 500s and the checks of ``harpia._dev``.
+
+        Setting it (the server does for ``development=``/``--dev``) recomposes the chains
+        on the next request, so production chains carry none of development's wrappers.
+        """
+        return self._development
+
+    @development.setter
+    def development(self, value: bool) -> None:
+        self._development = bool(value)
+        self._version = -1
+
+    @property
+    def threads(self) -> bool:
+        """Whether plain ``def`` handlers run in worker threads by default."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: bool) -> None:
+        self._threads = _check_bool("threads", value)
+        self._version = -1
+
+    @property
+    def slow_handler_threshold(self) -> float | None:
+        """Seconds a handler may hold the event loop before development mode logs it."""
+        return self._slow_threshold
+
+    @slow_handler_threshold.setter
+    def slow_handler_threshold(self, value: float | None) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
+        ):
+            raise ValueError(
+                f"slow_handler_threshold must be a number of seconds >= 0 or None, got {value!r}"
+            )
+        self._slow_threshold = None if value is None else float(value)
+
     # -- building the app ---------------------------------------------------------------
 
     def _register(self, method: str, path: str, endpoint: Endpoint) -> None:
         self._router._register(method, path, endpoint)
 
-    def use(self, *args: str | Handler) -> None:
+    @overload
+    def use(self, prefix: str, /, *middlewares: Middleware) -> None: ...
+    @overload
+    def use(self, /, *middlewares: Middleware) -> None: ...
+    def use(self, /, *args: str | AnyHandler) -> None:
         """Add middleware: ``use(mw, ...)`` for every request, ``use("/prefix", mw, ...)``
         for requests whose path is the prefix or below it. They run in the order added.
 
         Raises:
-            TypeError: a middleware is not callable, or no middleware is given.
+            TypeError: a middleware is not callable or cannot take ``(req, res, next)``,
+                or no middleware is given.
+            ValueError: a ``{name}``/``<name>`` segment in the prefix.
         """
         prefix: str | None = None
         middlewares = list(args)
         if middlewares and isinstance(middlewares[0], str):
             first = middlewares.pop(0)
             assert isinstance(first, str)
+            check_path(first, f"app.use({first!r})")
             prefix = "/" + first.strip("/") if first.strip("/") else None
         if not middlewares:
             raise TypeError("use() needs at least one middleware")
+        where = f"app.use({prefix!r})" if prefix else "app.use()"
+        checked: list[AnyHandler] = []
         for mw in middlewares:
-            if not callable(mw):
-                raise TypeError(f"middleware must be callable, got {mw!r}")
-            self._middlewares.append((prefix, mw))
+            check_callable(mw, 3, "middleware", where)
+            checked.append(mw)  # type: ignore[arg-type]  # callable, not a str
+        self._middlewares.extend((prefix, mw) for mw in checked)
         self._router.version += 1
 
     def routes(self, router: Router) -> None:
@@ -158,9 +220,12 @@ class Harpia(RouteRegistry):
             self._swapped[name] = router
 
     def set_not_found(self, handler: Handler, methods: list[str] | None = None) -> None:
-        """Answer unmatched requests with ``handler`` (for ``methods`` only, if given)."""
-        if not callable(handler):
-            raise TypeError(f"not-found handler must be callable, got {handler!r}")
+        """Answer unmatched requests with ``handler`` (for ``methods`` only, if given).
+
+        Raises:
+            TypeError: ``handler`` is not callable or cannot take ``(req, res)``.
+        """
+        check_callable(handler, 2, "not-found handler", "app.set_not_found()")
         self._not_found = handler
         self._not_found_methods = frozenset(m.upper() for m in methods) if methods else None
         self._router.version += 1
@@ -287,19 +352,30 @@ class Harpia(RouteRegistry):
     # -- the pipeline ---------------------------------------------------------------
 
     def _compose(self) -> None:
-        """(Re)build what every request reuses, after routes or middleware changed."""
-        self._global = tuple(mw for prefix, mw in self._middlewares if prefix is None)
-        self._has_prefixed = any(prefix is not None for prefix, _ in self._middlewares)
-        for route in self._router:
-            for endpoint in route.handlers:
-                if isinstance(endpoint, Endpoint):
-                    endpoint.runner = None
+        """(Re)build what every request reuses, after routes or middleware changed.
+
+        In development every middleware and handler is wrapped by ``harpia._dev``'s checks;
+        in production the chains are the bare functions.
+        """
+        if self._development:
+            from ._dev import DevMiddleware
+
+            self._chained = [(prefix, DevMiddleware(self, mw)) for prefix, mw in self._middlewares]
+        else:
+            self._chained = list(self._middlewares)
+        self._global = tuple(mw for prefix, mw in self._chained if prefix is None)
+        self._has_prefixed = any(prefix is not None for prefix, _ in self._chained)
+        for router in (self._router, *self._swapped.values()):
+            for route in router:
+                for endpoint in route.handlers:
+                    if isinstance(endpoint, Endpoint):
+                        endpoint.runner = None
         self._version = self._router.version
 
-    def _middlewares_for(self, path: str) -> tuple[Handler, ...]:
+    def _middlewares_for(self, path: str) -> tuple[AnyHandler, ...]:
         return tuple(
             mw
-            for prefix, mw in self._middlewares
+            for prefix, mw in self._chained
             if prefix is None or path == prefix or path.startswith(prefix + "/")
         )
 
@@ -334,6 +410,10 @@ class Harpia(RouteRegistry):
         if not res.sent:
             if not res.status_set:
                 res.status_code = 204
+                if self._development:
+                    from ._dev import warn_unanswered
+
+                    warn_unanswered(request, res)
             res.sent = True
         if cors is not None:
             cors.apply(request, res)  # on error responses too
@@ -368,8 +448,25 @@ class Harpia(RouteRegistry):
         request.body_limit = self.max_request_body_size if limit is None else limit
         runner = endpoint.runner
         if runner is None:
-            runner = endpoint.runner = _endpoint_runner(endpoint)
+            runner = endpoint.runner = self._endpoint_runner(endpoint)
         return runner
+
+    def _endpoint_runner(
+        self, endpoint: Endpoint
+    ) -> Callable[[Request, Response], Awaitable[None]]:
+        """Compose the chain of ``endpoint``: its middlewares, then its handler."""
+        handler = endpoint.handler
+        thread = self._threads if endpoint.thread is None else endpoint.thread
+        run = handler_runner(handler, check_length=True, thread=thread and not is_async(handler))
+        middlewares = endpoint.middlewares
+        if self._development:
+            from ._dev import DevMiddleware, dev_runner
+
+            run = dev_runner(self, run, handler)
+            middlewares = tuple(DevMiddleware(self, mw) for mw in middlewares)
+        if middlewares:
+            return Chain(middlewares, run)
+        return run
 
     def _match_swapped(self, method: str, raw_path: str) -> Match | None:
         for router in tuple(self._swapped.values()):
@@ -433,6 +530,10 @@ class Harpia(RouteRegistry):
             self._not_found_methods is None or method in self._not_found_methods
         ):
             fallback = handler_runner(handler)
+            if self._development:
+                from ._dev import dev_runner
+
+                fallback = dev_runner(self, fallback, handler)
         else:
             fallback = _not_found
         if self._static is not None and method in ("GET", "HEAD"):
@@ -469,11 +570,10 @@ def harpia(*, development: bool = False, trust_proxy: bool = False) -> Harpia:
     return Harpia(development=development, trust_proxy=trust_proxy)
 
 
-def _endpoint_runner(endpoint: Endpoint) -> Callable[[Request, Response], Awaitable[None]]:
-    run = handler_runner(endpoint.handler, check_length=True)
-    if endpoint.middlewares:
-        return Chain(endpoint.middlewares, run)
-    return run
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
 
 
 def _method_not_allowed(allowed: frozenset[str]) -> Callable[[Request, Response], Awaitable[None]]:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import os
 
     from ._app import Harpia
-    from ._routing import Handler
+    from ._routing import AnyHandler as Handler
     from .components._config import ConfigFile
     from .components._emitter import Emitter
     from .components._resolve import Component

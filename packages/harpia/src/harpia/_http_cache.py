@@ -342,6 +342,7 @@ class HttpCache:
             headers.put("age", str(max(0, int(now - entry["t"]))))
         res.body_stream = None
         res.sent = True
+        res._sent_by = "http_cache (a cached response)"
         if entry["s"] == 200 and _not_modified(req, entry):
             res.status(304)
             res.body = b""

@@ -343,15 +343,24 @@ class Request:
             raise HTTPError(400, f"request body is not valid {charset} text") from None
 
     async def json(self) -> Any:
-        """The body parsed as JSON.
+        """The body parsed as JSON (whatever its declared type, as long as it parses).
 
         Raises:
-            HTTPError: 400 when the body is empty or not valid JSON.
+            HTTPError: 400 when the body is not valid JSON; the message says why:
+                ``expected application/json, got <type>`` when another content type was
+                declared, ``empty body`` when there is none, else the parser's error.
         """
         raw = await self.body()
         try:
             return json.loads(raw)
         except ValueError as exc:
+            kind = self.content_type
+            if kind and kind != "application/json" and not kind.endswith("+json"):
+                raise HTTPError(
+                    400, f"expected application/json, got {kind}: the body is not JSON"
+                ) from None
+            if not raw.strip():
+                raise HTTPError(400, "malformed JSON body: empty body") from None
             raise HTTPError(400, f"malformed JSON body: {exc}") from None
 
     async def form(

@@ -9,18 +9,18 @@ A handler (or middleware) fills ``res`` — ``status``, headers, cookies and one
 from __future__ import annotations
 
 import contextlib
-import json
 import re
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote, urlsplit
 
 from ._cookies import ResponseCookies
 from ._headers import HeaderBlock, MutableHeaders, RawHeaders
+from ._json import UnencodableError, json_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Mapping
+    from collections.abc import AsyncIterable, Coroutine, Mapping
 
+    from ._dev import DevState
     from ._request import Request
     from ._views import ModuleRender
 
@@ -63,32 +63,6 @@ def encode_url(url: str) -> str:
     return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
 
 
-def _not_serialisable(value: object) -> None:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# One C encoder for every response, made once: json.dumps (and JSONEncoder.encode) build a
-# new one per call, which costs more than encoding a small object (0.7 µs instead of 1.8
-# for {"message": ...}). ASCII output (non-ASCII as \u escapes) measured ~40% faster than
-# ensure_ascii=False. No circular-reference markers (a dict shared by every call would keep
-# stale entries after a failed one): a cycle ends in RecursionError, a 500 all the same.
-if c_make_encoder is not None:
-    _encoder = c_make_encoder(
-        None, _not_serialisable, encode_basestring_ascii, None, ":", ",", False, False, True
-    )
-
-    def json_bytes(data: Any) -> bytes:
-        """Serialise ``data`` as compact UTF-8 JSON."""
-        return "".join(_encoder(data, 0)).encode()
-
-else:  # pragma: no cover - an interpreter without the C accelerator
-    _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-    def json_bytes(data: Any) -> bytes:
-        """Serialise ``data`` as compact UTF-8 JSON."""
-        return _encode(data).encode()
-
-
 class Response:
     """An HTTP response under construction.
 
@@ -101,6 +75,9 @@ class Response:
 
     __slots__ = (
         "_cookies",
+        "_dev",  # development mode's notes (harpia._dev), set only there
+        "_pending",  # the last res.render/res.file call, to name it if never awaited
+        "_sent_by",
         "body",
         "body_stream",
         "error",
@@ -112,6 +89,9 @@ class Response:
         "status_set",
     )
 
+    _dev: DevState  # set in development only (harpia._dev)
+    _pending: str  # set by res.render/res.file, read in development only
+
     def __init__(
         self,
         content: str | bytes | dict[str, Any] | list[Any] | None = None,
@@ -122,6 +102,7 @@ class Response:
     ) -> None:
         self.status_code = 200
         self.status_set = False
+        self._sent_by: str | None = None  # the send helper that set the body, if any
         if status != 200:
             self.status(status)
         self.headers = MutableHeaders()
@@ -171,9 +152,20 @@ class Response:
         return self
 
     # -- bodies ----------------------------------------------------------------------
+    #
+    # One response per request: a send helper refuses to replace a body another one set
+    # (``RuntimeError``, as Express's "Cannot set headers after they are sent"); headers,
+    # status and cookies may still change until the pipeline returns, since nothing is on
+    # the wire before. Error responses made by harpia stay replaceable (``_sent_by`` None).
 
     def send(self, content: str | bytes, *, content_type: str | None = None) -> Self:
-        """Send ``content``: ``str`` as HTML (unless a type is set), ``bytes`` as binary."""
+        """Send ``content``: ``str`` as HTML (unless a type is set), ``bytes`` as binary.
+
+        Raises:
+            RuntimeError: the response was already sent (by any ``res.*`` send helper).
+        """
+        if self._sent_by is not None:
+            raise self.already_sent("res.send")
         if isinstance(content, str):
             self.body = content.encode()
             default = HTML
@@ -188,25 +180,46 @@ class Response:
             self.headers.put("content-type", default)
         self.body_stream = None
         self.sent = True
+        self._sent_by = "res.send"
         return self
 
     def text(self, content: str) -> Self:
         """Send plain text (``text/plain; charset=utf-8``)."""
-        return self._send_bytes(content.encode(), TEXT)
+        if self._sent_by is not None:
+            raise self.already_sent("res.text")
+        return self._send_bytes(content.encode(), TEXT, "res.text")
 
     def html(self, content: str) -> Self:
         """Send HTML (``text/html; charset=utf-8``)."""
-        return self._send_bytes(content.encode(), HTML)
+        if self._sent_by is not None:
+            raise self.already_sent("res.html")
+        return self._send_bytes(content.encode(), HTML, "res.html")
 
     def json(self, data: Any) -> Self:
-        """Send ``data`` as JSON (``application/json``)."""
-        return self._send_bytes(json_bytes(data), JSON)
+        """Send ``data`` as JSON (``application/json``).
 
-    def _send_bytes(self, body: bytes, content_type: str) -> Self:
+        Besides JSON's own types, encodes datetime/date/time (ISO 8601), UUID, Decimal (as
+        a string), Enum (its value), dataclasses and paths.
+
+        Raises:
+            TypeError: ``data`` holds a value of another type (the message names the type
+                and the route).
+            RuntimeError: the response was already sent.
+        """
+        if self._sent_by is not None:
+            raise self.already_sent("res.json")
+        try:
+            body = json_bytes(data)
+        except UnencodableError as exc:
+            raise TypeError(f"{exc} (in res.json{self._where()})") from None
+        return self._send_bytes(body, JSON, "res.json")
+
+    def _send_bytes(self, body: bytes, content_type: str, sender: str) -> Self:
         self.headers.put("content-type", content_type)
         self.body = body
         self.body_stream = None
         self.sent = True
+        self._sent_by = sender
         return self
 
     def redirect(self, url: str, status: int = 302) -> Self:
@@ -218,7 +231,10 @@ class Response:
         Raises:
             ValueError: ``status`` is not a redirect code, or ``url`` holds a control
                 character (CR, LF, NUL …).
+            RuntimeError: the response was already sent.
         """
+        if self._sent_by is not None:
+            raise self.already_sent("res.redirect")
         if status not in (300, 301, 302, 303, 307, 308):
             raise ValueError(f"redirect status must be 300-303, 307 or 308, got {status!r}")
         location = encode_url(url)
@@ -227,20 +243,30 @@ class Response:
         self.body = b""
         self.body_stream = None
         self.sent = True
+        self._sent_by = "res.redirect"
         return self
 
     def stream(self, chunks: AsyncIterable[bytes | str], *, content_type: str = BINARY) -> Self:
-        """Send the chunks of an async iterable as they come (chunked encoding)."""
+        """Send the chunks of an async iterable as they come (chunked encoding).
+
+        Raises:
+            RuntimeError: the response was already sent.
+        """
+        if self._sent_by is not None:
+            raise self.already_sent("res.stream")
         if not hasattr(chunks, "__aiter__"):
             raise TypeError(f"stream() takes an async iterable, got {type(chunks).__name__}")
         self.headers.setdefault("content-type", content_type)
         self.body = b""
         self.body_stream = _as_bytes(chunks)
         self.sent = True
+        self._sent_by = "res.stream"
         return self
 
-    async def file(self, path: str | Any, *, content_type: str | None = None) -> Self:
-        """Send a file with its content type, ``ETag``, ``Last-Modified`` and ranges.
+    def file(
+        self, path: str | Any, *, content_type: str | None = None
+    ) -> Coroutine[Any, Any, Self]:
+        """Send a file with its content type, ``ETag``, ``Last-Modified`` and ranges (await it).
 
         Answers conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and
         byte ranges (206, ``multipart/byteranges`` for several, 416 when unsatisfiable;
@@ -248,27 +274,62 @@ class Response:
 
         Raises:
             HTTPError: 404 when the file does not exist or is not a regular file.
+            RuntimeError: the response was already sent.
         """
+        self._pending = "res.file(...)"  # development: named if never awaited
+        return self._file(path, content_type)
+
+    async def _file(self, path: str | Any, content_type: str | None) -> Self:
         from ._files import send_file
 
+        if self._sent_by is not None:
+            raise self.already_sent("res.file")
         await send_file(self, path, content_type=content_type)
+        self._sent_by = "res.file"
         return self
 
-    async def render(self, view: str, data: Mapping[str, Any] | None = None) -> Self:
-        """Render ``view`` with the app's template engine (``app.engine``) and send it as HTML.
+    def render(self, view: str, data: Mapping[str, Any] | None = None) -> Coroutine[Any, Any, Self]:
+        """Render ``view`` with the app's template engine (``app.engine``) and send it as
+        HTML (await it).
 
         Raises:
-            RuntimeError: the app has no engine (``engine.configure(app)``).
+            RuntimeError: the app has no engine (``engine.configure(app)``), or the
+                response was already sent.
         """
+        self._pending = f"res.render({view!r})"  # development: named if never awaited
+        return self._render(view, data)
+
+    async def _render(self, view: str, data: Mapping[str, Any] | None) -> Self:
         from ._views import engine_of
 
-        return self.html(await engine_of(self).render(self, view, data))
+        if self._sent_by is not None:
+            raise self.already_sent("res.render")
+        html = await engine_of(self).render(self, view, data)
+        if self._sent_by is not None:
+            raise self.already_sent("res.render")
+        return self._send_bytes(html.encode(), HTML, "res.render")
 
     def module(self, name: str) -> ModuleRender:
         """The views of module ``name``: ``await res.module("books").render("home", data)``."""
         from ._views import ModuleRender
 
         return ModuleRender(self, name)
+
+    # -- the one-response rule -------------------------------------------------------
+
+    def already_sent(self, sender: str) -> RuntimeError:
+        """The error for ``sender`` trying to send a response that is already sent."""
+        return RuntimeError(
+            f"response already sent by {self._sent_by}{self._where()}: {sender} cannot "
+            "send another one. Send once per request (and either call res.* or return a "
+            "value, not both)"
+        )
+
+    def _where(self) -> str:
+        request = self.request
+        if request is None:
+            return ""
+        return f" at route {request.method} {request.route or request.path}"
 
     # -- for front ends --------------------------------------------------------------
 

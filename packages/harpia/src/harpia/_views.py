@@ -25,7 +25,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Coroutine, Mapping
 
     from ._response import Response
 
@@ -122,10 +122,22 @@ class ModuleRender:
         self._res = res
         self._name = name
 
-    async def render(self, view: str, data: Mapping[str, Any] | None = None) -> Response:
-        """Render ``view`` of this module and send it as HTML; returns the response."""
-        html = await engine_of(self._res).render(self._res, view, data, self._name)
-        return self._res.html(html)
+    def render(
+        self, view: str, data: Mapping[str, Any] | None = None
+    ) -> Coroutine[Any, Any, Response]:
+        """Render ``view`` of this module and send it as HTML; returns the response (await
+        it)."""
+        self._res._pending = f"res.module({self._name!r}).render({view!r})"
+        return self._render(view, data)
+
+    async def _render(self, view: str, data: Mapping[str, Any] | None) -> Response:
+        res = self._res
+        if res._sent_by is not None:
+            raise res.already_sent("res.module(...).render")
+        html = await engine_of(res).render(res, view, data, self._name)
+        if res._sent_by is not None:
+            raise res.already_sent("res.module(...).render")
+        return res._send_bytes(html.encode(), "text/html; charset=utf-8", "res.module(...).render")
 
 
 def engine_of(res: Response) -> EngineSlot:

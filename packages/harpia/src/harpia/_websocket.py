@@ -187,6 +187,7 @@ class WSRoute:
         res.status_code = 101
         res.status_set = True
         res.sent = True
+        res._sent_by = "the WebSocket upgrade"
         res.body_stream = WebSocketUpgrade(self.handlers, data, req)
 
 
