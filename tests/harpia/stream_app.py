@@ -32,7 +32,8 @@ PAGE = """<!doctype html>
 <body>
 <script>
 window.results = {json: null, events: [], opened: 0};
-fetch("/json").then(r => r.json()).then(d => { window.results.json = d.items.length; });
+fetch("/json").then(r => r.json()).then(d => { window.results.json = d.items.length; },
+                                        e => { window.results.json = String(e); });
 const source = new EventSource("/events?count=3&every=0.05");
 source.onopen = () => { window.results.opened += 1; };
 source.addEventListener("tick", e => { window.results.events.push([e.lastEventId, e.data]); });
@@ -48,6 +49,7 @@ def make_app(*, compress: bool = True) -> Harpia:
 
     @app.get("/json")
     def json_payload(req: Request, res: Response) -> dict[str, Any]:
+        log.append(f"json accept-encoding: {req.headers.get('accept-encoding')}")
         return PAYLOAD
 
     @app.get("/small")
