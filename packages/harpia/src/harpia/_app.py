@@ -188,7 +188,7 @@ class Harpia(RouteRegistry):
 
         The middleware goes in front of all others, whenever this is called, so that it
         sees each response last; options are ``Compress``'s (``minimum_size=500``,
-        ``gzip_level=6``, ``brotli_quality=4``, ``zstd_level=3``, ``encodings``,
+        ``gzip_level=4``, ``brotli_quality=5``, ``zstd_level=3``, ``encodings``,
         ``compressible``). Calling it again replaces the previous one. Returns it.
 
         Raises:
