@@ -192,16 +192,23 @@ async def test_events_arrive_as_made_and_resume_from_last_event_id(kind: str) ->
         assert "closed 0-3" in lines
 
 
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_keep_alive_comments_then_disconnect_closes_the_source(kind: str) -> None:
+async def test_keep_alive_comments_then_disconnect_closes_the_source(
+    kind: str, coding: str
+) -> None:
     async with asyncio.timeout(40), server(kind) as port:
         # one event, then nothing for 30 s: only the pings (every 0.1 s) keep it talking
-        reply = await Reader.get(port, "/events?count=0&every=30&ping=0.1")
+        reply = await Reader.get(
+            port, "/events?count=0&every=30&ping=0.1", ("accept-encoding", coding)
+        )
+        assert reply.headers.get("content-encoding", "identity") == coding
+        decoder = zlib.decompressobj(31)
         seen = b""
         for _ in range(200):
             part = await reply.data()
             assert part is not None
-            seen += part
+            seen += decoder.decompress(part) if coding == "gzip" else part
             if seen.count(b": ping\n\n") >= 2:
                 break
         assert seen.startswith(b"event: tick\nid: 1\nretry: 200\ndata: tick 1\n\n")

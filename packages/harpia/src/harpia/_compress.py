@@ -25,6 +25,7 @@ import importlib
 import zlib
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import anyio.to_thread
 
 from ._cors import add_vary
@@ -339,7 +340,8 @@ async def _compressed(chunks: AsyncIterable[bytes], coder: _Coder) -> AsyncItera
     finally:
         close = getattr(chunks, "aclose", None)
         if close is not None:
-            await close()
+            with anyio.CancelScope(shield=True):  # also when cancelled (ASGI disconnect)
+                await close()
 
 
 async def _no_chunks() -> AsyncIterator[bytes]:
