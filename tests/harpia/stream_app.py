@@ -92,6 +92,7 @@ def make_app(*, compress: bool = True) -> Harpia:
         ping = float(req.query.get("ping") or 15)
         start = int(req.last_event_id or 0)
         name = f"{start}-{count}"
+        log.append(f"events accept-encoding: {req.headers.get('accept-encoding')}")
 
         async def source() -> AsyncIterator[ServerSentEvent]:
             log.append(f"open {name}")

@@ -1,7 +1,8 @@
 """Compression and server-sent events in headless Chromium (DevTools protocol).
 
 The page of ``tests/harpia/stream_app.py`` fetches 20 KiB of JSON — sent gzip- or
-brotli-compressed — and opens an ``EventSource`` whose stream ends after three events:
+brotli-compressed, as is the event stream — and opens an ``EventSource`` whose stream
+ends after three events:
 the browser reconnects on its own with ``Last-Event-ID: 3`` and gets events 4 to 6. In CI
 a missing chromium is installed, never skipped (``chromium()``).
 """
@@ -44,5 +45,6 @@ async def test_compressed_json_and_event_source_in_chromium(browser: str, coding
     assert got[:6] == [[str(n), f"tick {n}"] for n in range(1, 7)]
     assert opened >= 2  # it reconnected after the first stream ended
     assert f"json accept-encoding: {coding}" in log
+    assert f"events accept-encoding: {coding}" in log  # the event stream was compressed too
     assert "open 0-3" in log
     assert "open 3-3" in log  # the reconnection carried Last-Event-ID: 3
