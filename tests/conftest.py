@@ -25,6 +25,15 @@ def _need_redis() -> str:
     return binary
 
 
+@pytest.fixture
+def browser() -> Iterator[str]:
+    """A headless Chromium; yields the URL of its DevTools WebSocket (stopped afterwards)."""
+    from tests.support.browser import launched
+
+    with launched() as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """One real redis-server for the whole session (tests isolate by key prefix)."""

@@ -87,4 +87,6 @@ def test_the_framework_extras_pull_what_their_parts_need() -> None:
     assert extras == {
         "watch": ["watchfiles>=0.21"],
         "redis": ["harpia-store[redis]>=0.1,<0.2"],
+        "brotli": ["brotli>=1.1"],
+        "zstd": ["zstandard>=0.22"],
     }

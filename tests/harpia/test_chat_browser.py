@@ -7,24 +7,11 @@ other must show it. The browser and the protocol client are in ``tests/support/b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pytest
 import websockets
 
 from examples.chat.app import app
 from tests.harpia.server.conftest import running
-from tests.support.browser import DevTools, launched
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def browser() -> Iterator[str]:
-    """A headless Chromium; yields the URL of its DevTools WebSocket."""
-    with launched() as url:
-        yield url
+from tests.support.browser import DevTools
 
 
 async def test_two_tabs_chat(browser: str) -> None:

@@ -15,6 +15,7 @@ from harpia_templates import TemplateEngine as TemplateEngine
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
 from ._compose import load as load
+from ._compress import Compress as Compress
 from ._cors import CorsOptions as CorsOptions
 from ._csrf import CSRF as CSRF
 from ._errors import ConfigError as ConfigError
@@ -34,6 +35,7 @@ from ._server import ListenOptions as ListenOptions
 from ._server import Server as Server
 from ._session import Session as Session
 from ._session import SessionData as SessionData
+from ._sse import ServerSentEvent as ServerSentEvent
 from ._testclient import TestClient as TestClient
 from ._testclient import TestResponse as TestResponse
 from ._testclient_ws import WSDisconnect as WSDisconnect
@@ -51,6 +53,7 @@ __all__ = (
     "CSRF",
     "Cache",
     "ClientDisconnected",
+    "Compress",
     "ConfigError",
     "CorsOptions",
     "HTTPError",
@@ -73,6 +76,7 @@ __all__ = (
     "Router",
     "SecurityHeaders",
     "Server",
+    "ServerSentEvent",
     "Session",
     "SessionData",
     "Store",

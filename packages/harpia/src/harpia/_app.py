@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from harpia_router import Match
     from harpia_shield import SecurityHeaders, Shield
 
+    from ._compress import Compress
     from ._cors import CorsOptions
     from ._pubsub import PubSubBackend
     from ._request import Request
@@ -248,6 +249,26 @@ class Harpia(RouteRegistry):
 
         self._shield = make_shield(options, **kwargs)
         return self._shield.shield
+
+    def compress(self, **options: Any) -> Compress:
+        """Compress responses (gzip; brotli and zstd when installed) for every request.
+
+        The middleware goes in front of all others, whenever this is called, so that it
+        sees each response last; options are ``Compress``'s (``minimum_size=500``,
+        ``gzip_level=4``, ``brotli_quality=5``, ``zstd_level=3``, ``encodings``,
+        ``compressible``). Calling it again replaces the previous one. Returns it.
+
+        Raises:
+            ValueError: an invalid option value (named in the message).
+            TypeError: an unknown option or one of the wrong type.
+        """
+        from ._compress import Compress
+
+        middleware = Compress(**options)
+        kept = [item for item in self._middlewares if not isinstance(item[1], Compress)]
+        self._middlewares[:] = [(None, middleware), *kept]
+        self._router.version += 1
+        return middleware
 
     def cors(
         self,

@@ -2,13 +2,18 @@
 
 A client that goes away before its request body is complete (``http.disconnect`` while
 the body is read) makes ``receive()`` raise ``ClientDisconnected``, as on the native
-server: a handler never sees a truncated body as if it were whole.
+server: a handler never sees a truncated body as if it were whole. One that goes away
+during a streamed response (server-sent events) ends it: once the request body is read
+(or there is none), ``http.disconnect`` is watched for, and the stream is closed
+(``aclose()``) at once.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+import anyio
 
 from ._request import Request
 from ._response import Response
@@ -85,10 +90,43 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     if stream is None:
         await send({"type": "http.response.body", "body": res.body})
         return
+    try:
+        if more and not _bodiless(request):
+            await _send_stream(stream, send)  # the body is still to read: no watching
+            return
+        more = False  # what is left of an empty body is read by the watcher below
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                """End the stream when the client goes away (``http.disconnect``)."""
+                try:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                except Exception:  # a server whose receive() fails: stop watching only
+                    return
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            await _send_stream(stream, send)
+            group.cancel_scope.cancel()
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await close()
+
+
+async def _send_stream(stream: Any, send: Any) -> None:
     async for chunk in stream:
         if chunk:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
+
+
+def _bodiless(request: Request) -> bool:
+    """True when the request declares no body (no ``Transfer-Encoding``, no length or 0)."""
+    headers = request.headers
+    return "transfer-encoding" not in headers and headers.get("content-length", "0").strip() == "0"
 
 
 def request_target(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]] | str:

@@ -237,6 +237,37 @@ class Request:
         value = self.headers.get("content-type", "")
         return value.split(";", 1)[0].strip().lower()
 
+    # -- negotiation (``_negotiation.py``) ---------------------------------------------
+
+    def accepts(self, *types: str) -> str | None:
+        """The offered media type the ``Accept`` header prefers (as given), or ``None``.
+
+        Types are ``"text/html"`` or short names (``"html"``, ``"json"``); q-values and
+        wildcards count; without an ``Accept`` header the first type wins.
+        """
+        from ._negotiation import best_type
+
+        return best_type(self.headers.get("accept"), types)
+
+    def accepts_language(self, *languages: str) -> str | None:
+        """The offered language tag ``Accept-Language`` prefers (``en`` matches ``en-GB``)."""
+        from ._negotiation import best_language
+
+        return best_language(self.headers.get("accept-language"), languages)
+
+    def accepts_encoding(self, *encodings: str) -> str | None:
+        """The offered content coding ``Accept-Encoding`` prefers (``identity`` unless
+        refused with ``identity;q=0``), or ``None``."""
+        from ._negotiation import best_encoding
+
+        return best_encoding(self.headers.get("accept-encoding"), encodings)
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The ``Last-Event-ID`` header: the id of the last server-sent event a
+        reconnecting ``EventSource`` received (``None`` if absent)."""
+        return self.headers.get("last-event-id")
+
     # -- body ---------------------------------------------------------------------------
 
     def content_length(self) -> int | None:

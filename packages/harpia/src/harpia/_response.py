@@ -18,7 +18,8 @@ from ._headers import HeaderBlock, MutableHeaders, RawHeaders
 from ._json import UnencodableError, json_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Coroutine, Mapping
+    import os
+    from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
 
     from ._dev import DevState
     from ._request import Request
@@ -286,6 +287,81 @@ class Response:
             raise self.already_sent("res.file")
         await send_file(self, path, content_type=content_type)
         self._sent_by = "res.file"
+        return self
+
+    async def download(
+        self,
+        path: str | os.PathLike[str],
+        filename: str | None = None,
+        *,
+        content_type: str | None = None,
+    ) -> Self:
+        """Send the file at ``path`` as an attachment the browser saves as ``filename``
+        (default: the file's own name) — ``res.file`` plus ``Content-Disposition``.
+
+        Raises:
+            HTTPError: 404 when the file does not exist or is not a regular file.
+            RuntimeError: the response was already sent.
+        """
+        from ._download import download
+
+        if self._sent_by is not None:
+            raise self.already_sent("res.download")
+        await download(self, path, filename, content_type)
+        self._sent_by = "res.download"
+        return self
+
+    def attachment(self, filename: str | os.PathLike[str] | None = None) -> Self:
+        """Mark the response as a download (``Content-Disposition: attachment``), named
+        ``filename`` (its extension also sets ``Content-Type``); returns ``self``."""
+        from ._download import set_attachment
+
+        set_attachment(self, filename)
+        return self
+
+    async def format(self, handlers: Mapping[str, Callable[..., Any]]) -> Self:
+        """Answer with the handler of the media type the request's ``Accept`` prefers:
+        ``await res.format({"text/html": fn, "json": fn, "default": fn})``.
+
+        Each handler is ``(req, res)``, sync or async, and may return a value as a route
+        handler does. Sets ``Content-Type`` to the chosen type and ``Vary: Accept``.
+
+        Raises:
+            HTTPError: 406 when no type is acceptable and there is no ``"default"``.
+        """
+        from ._download import format_response
+
+        await format_response(self, handlers)
+        return self
+
+    def sse(self, source: AsyncIterable[Any], *, ping: float | None = 15.0) -> Self:
+        """Send server-sent events from an async iterable (``text/event-stream``).
+
+        Items are ``ServerSentEvent``s, dicts of their fields (``data``, ``event``,
+        ``id``, ``retry``, ``comment``) or data alone (a str as it is, other values as
+        JSON). A ``: ping`` comment goes out after ``ping`` seconds without an event
+        (``None``: never); the source is closed once the client goes away.
+
+        Raises:
+            TypeError: ``source`` is not an async iterable.
+            ValueError: ``ping`` is not a positive number.
+        """
+        from ._sse import EventStream
+
+        if self._sent_by is not None:
+            raise self.already_sent("res.sse")
+        if not hasattr(source, "__aiter__"):
+            raise TypeError(f"sse() takes an async iterable, got {type(source).__name__}")
+        if ping is not None and (isinstance(ping, bool) or not ping > 0):
+            raise ValueError(f"sse() ping must be a positive number of seconds, got {ping!r}")
+        self.headers.set("content-type", "text/event-stream; charset=utf-8")
+        self.headers.set("cache-control", "no-cache")
+        self.headers.set("x-accel-buffering", "no")
+        self.headers.remove("content-length")
+        self.body = b""
+        self.body_stream = EventStream(source, ping)
+        self.sent = True
+        self._sent_by = "res.sse"
         return self
 
     def render(self, view: str, data: Mapping[str, Any] | None = None) -> Coroutine[Any, Any, Self]:
