@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._after import run_after
 from ._request import Request
 from ._response import Response
 from ._server._common import ClientDisconnected
@@ -84,11 +85,13 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     stream = res.body_stream
     if stream is None:
         await send({"type": "http.response.body", "body": res.body})
-        return
-    async for chunk in stream:
-        if chunk:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})
+    else:
+        async for chunk in stream:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    if res.after_calls:  # res.after(): after the final body message, as Starlette does
+        await run_after(app, res)
 
 
 def request_target(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]] | str:

@@ -51,6 +51,8 @@ def apply_result(res: Response, result: Any) -> None:
         if result._cookies:
             for header in result._cookies.headers():
                 res.headers.add("set-cookie", header)
+        if result.after_calls:  # a returned Response(...).after(fn) keeps its calls
+            res.after_calls = [*(res.after_calls or ()), *result.after_calls]
     else:
         raise TypeError(
             f"a handler may return None, dict, list, str, bytes or Response, "

@@ -19,8 +19,9 @@ from ._cookies import ResponseCookies
 from ._headers import HeaderBlock, MutableHeaders, RawHeaders
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Mapping
+    from collections.abc import AsyncIterable, Callable, Mapping
 
+    from ._after import AfterCall
     from ._request import Request
     from ._views import ModuleRender
 
@@ -101,6 +102,7 @@ class Response:
 
     __slots__ = (
         "_cookies",
+        "after_calls",
         "body",
         "body_stream",
         "error",
@@ -132,6 +134,7 @@ class Response:
         self.error: BaseException | None = None
         self._cookies: ResponseCookies | None = None
         self.raw_extra: HeaderBlock | None = None  # checked, sent after headers (Shield)
+        self.after_calls: list[AfterCall] | None = None  # res.after(): run once sent
         if headers:
             for name, value in headers.items():
                 self.headers.set(name, value)
@@ -168,6 +171,25 @@ class Response:
     def header(self, name: str, value: str) -> Self:
         """Set header ``name`` (replacing earlier values); returns ``self``."""
         self.headers.set(name, value)
+        return self
+
+    def after(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Self:
+        """Call ``fn(*args, **kwargs)`` once the response has been sent; returns ``self``.
+
+        Calls run in the order added, one after the other: a coroutine function in the
+        event loop, a plain function in a worker thread. A failure is logged (``harpia``
+        logger), never sent. The native server waits for running calls before its
+        shutdown hooks; under ASGI they run after the last body message, in the test
+        client before the request returns.
+
+        Raises:
+            TypeError: ``fn`` is not callable.
+        """
+        if not callable(fn):
+            raise TypeError(f"after() takes a callable, got {fn!r}")
+        if self.after_calls is None:
+            self.after_calls = []
+        self.after_calls.append((fn, args, kwargs))
         return self
 
     # -- bodies ----------------------------------------------------------------------
