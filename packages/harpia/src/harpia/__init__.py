@@ -15,10 +15,13 @@ from harpia_templates import TemplateEngine as TemplateEngine
 from ._app import Harpia as Harpia
 from ._app import harpia as harpia
 from ._compose import load as load
+from ._cookie_session import CookieSession as CookieSession
+from ._cookie_session import SessionTooLarge as SessionTooLarge
 from ._cors import CorsOptions as CorsOptions
 from ._csrf import CSRF as CSRF
 from ._errors import ConfigError as ConfigError
 from ._errors import HTTPError as HTTPError
+from ._flash import Flash as Flash
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
 from ._http_cache import HttpCache as HttpCache
@@ -48,7 +51,9 @@ __all__ = (
     "Cache",
     "ClientDisconnected",
     "ConfigError",
+    "CookieSession",
     "CorsOptions",
+    "Flash",
     "HTTPError",
     "Harpia",
     "Headers",
@@ -67,6 +72,7 @@ __all__ = (
     "Server",
     "Session",
     "SessionData",
+    "SessionTooLarge",
     "Store",
     "Telemetry",
     "TemplateEngine",
