@@ -29,6 +29,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" would all
 # What encodeURIComponent leaves as it is (with the ASCII letters and digits); all of it
 # is a cookie-octet, so an encoded value needs no quotes.
 _SAFE = "-_.!~*'()"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9\-_.!~*']+")  # a token encodeURIComponent leaves as is
 _PATH = re.compile(r"/[\x20-\x3a\x3c-\x7e]*")  # printable ASCII but ";"
 _DOMAIN = re.compile(r"\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")  # a host name or an IP
 MAX_COOKIE_SIZE = 4096  # name + value, the size browsers are required to keep
@@ -47,7 +48,9 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        cookies.setdefault(unquote(name, errors="replace"), unquote(value, errors="replace"))
+        if "%" in name:
+            name = unquote(name, errors="replace")
+        cookies.setdefault(name, unquote(value, errors="replace") if "%" in value else value)
     return cookies
 
 
@@ -72,6 +75,8 @@ def check_cookie_name(name: str) -> str:
     """
     if not isinstance(name, str):
         raise TypeError(f"cookie name must be str, got {type(name).__name__}")
+    if _PLAIN_NAME.fullmatch(name):
+        return name  # nothing to encode (the common case)
     encoded = encode_component(name, f"cookie name {name!r}")
     if not _TOKEN.fullmatch(encoded):
         raise ValueError(
