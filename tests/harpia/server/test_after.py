@@ -1,9 +1,10 @@
-"""After-response tasks (``res.after``): test client, ASGI, both native drivers, shutdown."""
+"""After-response tasks (``res.after``) and the lifespan on the native server, ASGI, tests."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -15,6 +16,8 @@ from harpia import Request, Response, TestClient, harpia
 from .conftest import client, get, running
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from harpia import Harpia
 
 TIMEOUT = 5.0
@@ -213,3 +216,25 @@ async def test_a_task_that_outlives_shutdown_timeout_is_cancelled(
     assert anyio.current_time() - started < TIMEOUT
     assert finished == []
     assert "after-response task(s) still running" in caplog.text
+
+
+async def test_the_lifespan_runs_around_the_native_server(driver: str) -> None:
+    """Entered before the first request, its state in req.state, exited after shutdown."""
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Harpia) -> AsyncIterator[dict[str, str]]:
+        events.append("enter")
+        yield {"pool": f"pool on {driver}"}
+        events.append("exit")
+
+    app = harpia(lifespan=lifespan)
+    app.on_shutdown(lambda: events.append("shutdown hook"))
+    app.get("/", lambda req, res: {"pool": req.state["pool"]})
+    async with running(app, driver) as server:
+        assert server.port is not None
+        assert events == ["enter"]
+        async with client(server.port) as c:
+            await c.send(get("/"))
+            assert (await c.response()).body == b'{"pool":"pool on %s"}' % driver.encode()
+    assert events == ["enter", "shutdown hook", "exit"]
