@@ -107,10 +107,13 @@ def exchange(port: int, data: bytes) -> tuple[int, list[tuple[bytes, bytes]], by
         raise AssertionError("the response never ended")
 
 
-names = st.text(
-    alphabet=st.one_of(st.sampled_from(NASTY), st.characters()), min_size=1, max_size=16
-).filter(lambda name: "(" not in name and ")" not in name)
-values = st.text(alphabet=st.one_of(st.sampled_from(NASTY), st.characters()), max_size=200)
+# Any text: lone surrogates excluded — they have no UTF-8 form, so no HTTP message can
+# carry them (res.cookies.set refuses one with a ValueError, as encodeURIComponent throws).
+CHARACTERS = st.one_of(st.sampled_from(NASTY), st.characters(exclude_categories=("Cs",)))
+names = st.text(alphabet=CHARACTERS, min_size=1, max_size=16).filter(
+    lambda name: "(" not in name and ")" not in name
+)
+values = st.text(alphabet=CHARACTERS, max_size=200)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
