@@ -133,10 +133,15 @@ async def test_native_server_sends_the_response_before_the_task_runs(driver: str
     serves its next request at once (the task runs in the background)."""
     app = harpia()
     release = anyio.Event()
+    both_started = anyio.Event()
     both_done = anyio.Event()
+    started: list[str] = []
     done: list[str] = []
 
     async def waits(label: str) -> None:
+        started.append(label)
+        if len(started) == 2:
+            both_started.set()
         with anyio.fail_after(TIMEOUT):
             await release.wait()
         done.append(label)
@@ -157,6 +162,8 @@ async def test_native_server_sends_the_response_before_the_task_runs(driver: str
             await c.send(get("/?n=2"))  # same connection, while task 1 still waits
             reply = await c.response()
             assert reply.body == b"sent first"
+            with anyio.fail_after(TIMEOUT):
+                await both_started.wait()
             assert done == []
             assert app.after_tasks.running == 2
             release.set()
