@@ -297,3 +297,33 @@ def test_flash_is_a_pair() -> None:
     category, message = Flash("error", "Nope")
     assert (category, message) == ("error", "Nope")
     assert Flash("info", "x").message == "x"
+
+
+async def test_csrf_binds_its_tokens_to_a_cookie_session_and_lazy_mode_loads_at_once() -> None:
+    from harpia import CSRF, MemoryStore
+
+    app = harpia()
+    app.use(CookieSession(NEW).middleware(preload=False))  # nothing to read: no-op
+    app.use(CSRF(MemoryStore()).middleware())
+
+    @app.post("/login")
+    async def login(req: Request, res: Response) -> None:
+        await req.session.load()
+        req.session["user"] = "ann"
+
+    @app.get("/form")
+    def form(req: Request, res: Response) -> dict[str, Any]:
+        return {"token": req.csrf_token, "session": req.session.id}
+
+    @app.post("/transfer")
+    def transfer(req: Request, res: Response) -> str:
+        return f"sent by {req.session['user']}"
+
+    client = TestClient(app)
+    anonymous = (await client.get("/form")).json()["token"]
+    assert (await client.post("/login").set("X-CSRF-Token", anonymous)).status == 204
+    page = (await client.get("/form")).json()
+    assert page["session"] == payload_of(client.cookies["session"])["i"]
+    ok = await client.post("/transfer").set("X-CSRF-Token", page["token"])
+    assert ok.text() == "sent by ann"
+    assert (await client.post("/transfer")).status == 403
