@@ -128,7 +128,7 @@ class AfterTasks:
 def sent(app: Harpia | None, res: Response) -> None:
     """The native server wrote ``res``'s last byte: start its after-response tasks."""
     calls = res.after_calls
-    if calls and app is not None:
+    if calls and app is not None and res.status_code != 101:  # not for a WebSocket
         res.after_calls = None
         app.after_tasks.start(calls)
 
