@@ -245,3 +245,37 @@ async def test_the_lifespan_runs_around_the_native_server(driver: str) -> None:
             await c.send(get("/"))
             assert (await c.response()).body == b'{"pool":"pool on %s"}' % driver.encode()
     assert events == ["enter", "shutdown hook", "exit"]
+
+
+async def test_beyond_the_limit_a_connection_runs_its_tasks_itself(driver: str) -> None:
+    """Backpressure: with ``limit`` background tasks running, the next response's task
+    runs on its connection, whose next request waits for it."""
+    app = harpia()
+    app.after_tasks.limit = 1
+    release = anyio.Event()
+    done: list[str] = []
+
+    async def waits(label: str) -> None:
+        with anyio.fail_after(TIMEOUT):
+            await release.wait()
+        done.append(label)
+
+    @app.get("/")
+    def home(req: Request, res: Response) -> str:
+        res.after(waits, req.query.get("n", "?"))
+        return "sent"
+
+    async with running(app, driver) as server:
+        assert server.port is not None
+        async with client(server.port) as a, client(server.port) as b:
+            await a.send(get("/?n=background"))
+            assert (await a.response()).body == b"sent"  # its task: in the background
+            await b.send(get("/?n=inline"))
+            assert (await b.response()).body == b"sent"  # sent before its task runs …
+            await b.send(get("/?n=next"))
+            with anyio.move_on_after(0.3) as waited:  # … which holds the connection
+                await b.response()
+            assert waited.cancelled_caught
+            release.set()
+            assert (await b.response()).body == b"sent"
+    assert sorted(done) == ["background", "inline", "next"]

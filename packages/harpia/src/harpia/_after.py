@@ -8,7 +8,9 @@ the test client once the response is collected (awaited before the request retur
 coroutine function is awaited in the event loop; a plain function runs in a worker thread
 (it may block). A failure is logged on the ``harpia`` logger and the next call still runs.
 
-Each app counts the tasks that run (``AfterTasks``): the native server waits for them
+Each app counts the tasks that run (``AfterTasks``); at most ``limit`` (1,000) responses'
+tasks run in the background on the native server, beyond which a connection runs its
+response's tasks itself before its next request. The native server waits for them
 after its connections have drained and before the app's shutdown hooks (at most
 ``shutdown_timeout``), and ``app.shutdown()`` waits for any left (ASGI lifespan, test
 client) at most ``AFTER_SHUTDOWN_TIMEOUT`` seconds.
@@ -39,6 +41,8 @@ logger = logging.getLogger("harpia")
 AfterCall = tuple["Callable[..., Any]", tuple[Any, ...], dict[str, Any]]
 AFTER_SHUTDOWN_TIMEOUT = 30.0
 """Most seconds ``app.shutdown()`` waits for after-response tasks still running."""
+DEFAULT_MAX_BACKGROUND = 1000
+"""Most responses whose tasks run in the background on the native server at once."""
 
 
 def _name(fn: Callable[..., Any]) -> str:
@@ -62,9 +66,10 @@ async def run_calls(calls: list[AfterCall]) -> None:
 class AfterTasks:
     """The after-response tasks of one app: started, counted, awaited before shutdown."""
 
-    __slots__ = ("_groups", "_idle", "_loose", "_running")
+    __slots__ = ("_groups", "_idle", "_loose", "_running", "limit")
 
     def __init__(self) -> None:
+        self.limit = DEFAULT_MAX_BACKGROUND  # beyond: the connection runs them itself
         self._groups: list[TaskGroup] = []  # the task groups of the servers running
         self._running = 0
         self._idle: anyio.Event | None = None
@@ -125,12 +130,21 @@ class AfterTasks:
                 group.cancel_scope.cancel()
 
 
-def sent(app: Harpia | None, res: Response) -> None:
-    """The native server wrote ``res``'s last byte: start its after-response tasks."""
+async def sent(app: Harpia | None, res: Response) -> None:
+    """The native server wrote ``res``'s last byte: start its after-response tasks.
+
+    In the background while fewer than ``app.after_tasks.limit`` responses' tasks run;
+    beyond, the connection runs them itself before its next request (backpressure: a
+    flood of requests with slow tasks cannot pile up tasks without bound).
+    """
     calls = res.after_calls
     if calls and app is not None and res.status_code != 101:  # not for a WebSocket
         res.after_calls = None
-        app.after_tasks.start(calls)
+        tasks = app.after_tasks
+        if tasks.running < tasks.limit:
+            tasks.start(calls)
+        else:
+            await tasks.run(calls)
 
 
 async def run_after(app: Harpia | None, res: Response) -> None:

@@ -315,7 +315,7 @@ class AnyioConnection:
             else:
                 await self._stream_response(res)
             if res.after_calls and not self._lost:  # res.after(): the last byte is out
-                after_sent(self._app, res)
+                await after_sent(self._app, res)
         except Exception:
             logger.exception("error while sending the response to %s", self._client)
             conn.abort()

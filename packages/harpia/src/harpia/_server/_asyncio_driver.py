@@ -419,7 +419,7 @@ class HTTPProtocol(asyncio.Protocol):
             else:
                 await self._stream(res)
             if res.after_calls and not self._lost:  # res.after(): the last byte is out
-                after_sent(self._app, res)
+                await after_sent(self._app, res)
         except asyncio.CancelledError:
             conn.abort()
             raise
