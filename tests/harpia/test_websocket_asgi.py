@@ -79,3 +79,64 @@ async def test_upgrade_request_in_an_http_scope_gets_426() -> None:
 
     await make_app()(scope, receive, send)
     assert sent[0]["status"] == 426
+
+
+async def test_a_websocket_scope_without_handshake_headers_is_accepted() -> None:
+    """The ASGI server did the handshake: no Upgrade/Connection/Sec-WebSocket-* needed."""
+    import anyio
+
+    from tests.harpia.server.ws_app import make_app
+
+    scope = {
+        "type": "websocket",
+        "path": "/echo/bare",
+        "raw_path": b"/echo/bare",
+        "headers": [(b"host", b"t")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+    incoming: list[dict[str, object]] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": "ping"},
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+    sent: list[dict[str, object]] = []
+    echoed = anyio.Event()
+
+    async def receive() -> dict[str, object]:
+        if len(incoming) == 1:  # disconnect only once the echo arrived
+            with anyio.fail_after(TIMEOUT):
+                await echoed.wait()
+        return incoming.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+        if message.get("text") == "ping":
+            echoed.set()
+
+    with anyio.fail_after(TIMEOUT):
+        await make_app()(scope, receive, send)
+    assert sent[0]["type"] == "websocket.accept"
+    assert str(sent[1]["text"]).startswith("hello bare ")
+    assert sent[2] == {"type": "websocket.send", "text": "ping"}
+    assert all(m["type"] != "websocket.close" for m in sent[:3])
+
+
+async def test_the_origin_rule_still_applies_under_asgi() -> None:
+    from tests.harpia.server.ws_app import make_app
+
+    scope = {
+        "type": "websocket",
+        "path": "/echo/bare",
+        "headers": [(b"host", b"t"), (b"origin", b"https://evil.example")],
+    }
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await make_app()(scope, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]

@@ -149,12 +149,52 @@ def test_no_handler_is_a_type_error() -> None:
         Router().get("/x")
 
 
-def test_non_callable_handler_is_named() -> None:
+def test_any_object_is_stored_as_a_handler() -> None:
+    """The router is for any framework: a name, a tuple, an endpoint object all round-trip."""
+
+    class Endpoint:  # not callable
+        pass
+
+    endpoint = Endpoint()
     router = Router()
+    router.post("/x", auth, "oops", ("view", 1), endpoint, None)
+    match = router.match("POST", "/x")
+    assert match is not None
+    assert match.handlers == (auth, "oops", ("view", 1), endpoint, None)
+    assert next(iter(router)).handlers[3] is endpoint
+
+
+def test_harpia_still_refuses_a_handler_that_is_not_callable() -> None:
+    from harpia import Router as HarpiaRouter
+    from harpia import harpia
+
     not_callable: Any = "oops"
-    with pytest.raises(TypeError, match=r"handler #2 for POST '/x' is not callable: 'oops'"):
-        router.post("/x", auth, not_callable)
-    assert len(router) == 0
+    with pytest.raises(TypeError, match="must be callable .*, got 'oops'"):
+        harpia().get("/x", not_callable)
+
+    def middleware(req: Any, res: Any, next: Any) -> None: ...
+
+    with pytest.raises(TypeError, match="must be callable .*, got 'oops'"):
+        HarpiaRouter().post("/x", middleware, not_callable)
+
+
+def test_the_readme_examples_print_what_it_shows() -> None:
+    import contextlib
+    import io
+    from pathlib import Path
+
+    from tests.support.readme import PACKAGES, examples
+
+    readme = PACKAGES / "harpia-router" / "README.md"
+    ran = 0
+    for example in examples(Path(readme)):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(example.code, f"{readme}:{example.line}", "exec"), {"__name__": "ex"})
+        if example.output is not None:
+            assert printed.getvalue().rstrip("\n") == example.output.rstrip("\n"), example.line
+        ran += 1
+    assert ran >= 2
 
 
 def test_handlers_are_kept_in_order_as_a_tuple() -> None:

@@ -145,6 +145,16 @@ async def test_other_scopes_and_ignored_paths_pass_through(make: Callable[..., T
     assert (await telemetry.summary(token=TOKEN))["total_requests"] == 0
 
 
+async def test_an_ignored_path_without_its_slash_is_ignored(
+    make: Callable[..., Telemetry],
+) -> None:
+    telemetry = make(ignore=["healthcheck"])
+    app = TelemetryMiddleware(bare_app, telemetry=telemetry)
+    assert (await call(app, "/healthcheck"))[0] == 200
+    assert (await call(app, "/other"))[0] == 200
+    assert await telemetry.get_page_views(token=TOKEN) == {"/other": 1}
+
+
 async def test_serves_the_dashboard(make: Callable[..., Telemetry]) -> None:
     telemetry = make()
     app = TelemetryMiddleware(bare_app, telemetry=telemetry, dashboard="/stats")

@@ -200,6 +200,16 @@ async def test_ignored_paths_are_served_but_not_recorded(make: Callable[..., Tel
     assert await telemetry.get_page_views(token=TOKEN) == {"/": 1}
 
 
+async def test_an_ignored_path_without_its_slash_is_ignored(
+    make: Callable[..., Telemetry],
+) -> None:
+    telemetry = make(ignore=["slow"])
+    client = TestClient(build_app(telemetry), client=(PEER, 4000))
+    for path in ("/slow", "/"):
+        assert (await client.get(path).execute()).status == 200
+    assert await telemetry.get_page_views(token=TOKEN) == {"/": 1}
+
+
 async def test_a_failing_store_never_fails_the_request(caplog: pytest.LogCaptureFixture) -> None:
     class Broken(MemoryStore):
         async def incr_field(self, *args: Any, **kwargs: Any) -> int:

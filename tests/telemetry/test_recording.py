@@ -106,6 +106,19 @@ async def test_ignored_paths_are_not_recorded(make: Callable[..., Telemetry]) ->
     assert not await rec(telemetry, path="/staticfile")
 
 
+async def test_ignored_paths_get_a_leading_slash(make: Callable[..., Telemetry]) -> None:
+    """As the original: ``ignore=["healthcheck"]`` ignores ``/healthcheck``."""
+    telemetry = make(ignore=["healthcheck", "assets/*"])
+    assert not await rec(telemetry, path="/healthcheck")
+    assert not await rec(telemetry, path="/assets/app.js")
+    assert await rec(telemetry, path="/healthcheck/deep")
+    assert await rec(telemetry, path="/assetsy")
+    telemetry.ignore("metrics")
+    assert not await rec(telemetry, path="/metrics")
+    views = await telemetry.get_page_views(date=D1, token=TOKEN)
+    assert views == {"/healthcheck/deep": 1, "/assetsy": 1}
+
+
 async def test_long_texts_are_cut(make: Callable[..., Telemetry]) -> None:
     telemetry = make()
     await rec(telemetry, path="/" + "a" * 5000, error={"code": 500, "message": "m" * 5000})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-Handler: TypeAlias = Callable[..., Any]
-"""What the router stores for a route. Handlers are opaque to the router: it only checks
-that they are callable and hands them back, in registration order, as a tuple."""
+Handler: TypeAlias = Any
+"""What the router stores for a route: any object (a function, an endpoint object, a
+name…). Handlers are opaque to the router: it never calls nor checks them and hands them
+back, in registration order, as a tuple. A framework checks what it needs (``harpia``
+refuses a handler that is not callable)."""
 
 ANY_METHOD = "*"
 """The method under which `Router.all` registers: such a route answers every method."""

@@ -75,7 +75,9 @@ class Router:
             method: An HTTP method, in any case (it is upper-cased: ``"get"`` registers
                 GET), or ``"*"`` for any.
             path: The pattern, relative to the prefix; ``""`` is the prefix itself.
-            *handlers: One or more callables, kept in order and returned by `match`.
+            *handlers: One or more objects of any kind (functions, endpoint objects,
+                names…), kept in order and returned by `match`; the router never calls
+                them.
 
         Returns:
             The registered route.
@@ -83,7 +85,7 @@ class Router:
         Raises:
             ValueError: For an invalid method or pattern, or a conflict with a registered
                 route (the message quotes both patterns).
-            TypeError: If no handler is given or a handler is not callable.
+            TypeError: If no handler is given.
         """
         method = check_method(method)
         route = self._index(self._static, self._root, method, join(self._prefix, path), handlers)
@@ -98,12 +100,6 @@ class Router:
             raise TypeError(
                 f"{method_label(method)} {pattern.text!r}: at least one handler is required"
             )
-        for position, handler in enumerate(handlers, 1):
-            if not callable(handler):
-                raise TypeError(
-                    f"handler #{position} for {method_label(method)} {pattern.text!r} is not"
-                    f" callable: {handler!r}"
-                )
         insert(static, root, pattern, method, Entry(handlers, pattern.text))
         return Route(method, pattern.text, handlers)
 

@@ -48,7 +48,8 @@ class Telemetry:
             ``RedisStore`` shared by every worker. It must offer atomic counters, lists,
             sets and key listing.
         ignore: Paths not recorded. An entry ending in ``*`` is a prefix
-            (``"/static/*"``); others match exactly.
+            (``"/static/*"``); others match exactly. A missing leading ``/`` is added
+            (``"healthcheck"`` ignores ``/healthcheck``), as the original does.
         trust_proxy: Take the visitor IP from ``X-Forwarded-For``, ``CF-Connecting-IP``
             or ``X-Real-IP`` (in that order). Only behind a proxy that sets them.
         max_visitors_keys: IPs tracked per day. Later visitors still count in every total
@@ -96,7 +97,7 @@ class Telemetry:
             raise ValueError("prefix must not be empty (flush() deletes everything under it)")
         if access_token is not None and not check_str(access_token, "access_token"):
             raise ValueError("access_token must not be empty (use None for no token)")
-        patterns = check_names(ignore, "ignore")
+        patterns = _ignore_patterns(ignore)
         self.store: TelemetryStore = check_store(
             default_store(max_visitors_keys, retention_days) if store is None else store
         )
@@ -146,7 +147,7 @@ class Telemetry:
 
     def ignore(self, *patterns: str) -> None:
         """Stop recording more paths (same forms as the ``ignore`` option)."""
-        for pattern in check_names(patterns, "ignore"):
+        for pattern in _ignore_patterns(patterns):
             if pattern.endswith("*"):
                 self._ignore_prefixes = (*self._ignore_prefixes, pattern[:-1])
             else:
@@ -560,3 +561,8 @@ def _networks(allowed: object) -> tuple[_Network, ...] | None:
         except ValueError:
             raise ValueError(f"allowed_ips: {entry!r} is not an IP address or network") from None
     return tuple(networks)
+
+
+def _ignore_patterns(value: object) -> tuple[str, ...]:
+    """The ``ignore`` entries, each starting with ``/`` (``"healthcheck"`` → ``"/healthcheck"``)."""
+    return tuple(p if p.startswith("/") else "/" + p for p in check_names(value, "ignore"))

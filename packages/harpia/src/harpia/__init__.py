@@ -16,10 +16,13 @@ from ._app import Harpia as Harpia
 from ._app import harpia as harpia
 from ._compose import load as load
 from ._compress import Compress as Compress
+from ._cookie_session import CookieSession as CookieSession
+from ._cookie_session import SessionTooLarge as SessionTooLarge
 from ._cors import CorsOptions as CorsOptions
 from ._csrf import CSRF as CSRF
 from ._errors import ConfigError as ConfigError
 from ._errors import HTTPError as HTTPError
+from ._flash import Flash as Flash
 from ._headers import Headers as Headers
 from ._headers import MutableHeaders as MutableHeaders
 from ._http_cache import HttpCache as HttpCache
@@ -55,7 +58,9 @@ __all__ = (
     "ClientDisconnected",
     "Compress",
     "ConfigError",
+    "CookieSession",
     "CorsOptions",
+    "Flash",
     "HTTPError",
     "Handler",
     "Harpia",
@@ -79,6 +84,7 @@ __all__ = (
     "ServerSentEvent",
     "Session",
     "SessionData",
+    "SessionTooLarge",
     "Store",
     "Telemetry",
     "TemplateEngine",

@@ -17,12 +17,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
+from ._after import AFTER_SHUTDOWN_TIMEOUT, AfterTasks
 from ._chain import AnyHandler, Chain, handler_runner, render_exception
 from ._checks import check_callable, check_path
 from ._cors import CorsPolicy, CorsTable
 from ._errors import HTTPError
 from ._form_peek import OVERRIDE_PEEK, peek_urlencoded
 from ._forms import DEFAULT_MAX_FORM_FIELDS, DEFAULT_MAX_FORM_SIZE, check_limit
+from ._lifespan import Lifespans
 from ._pubsub import Hub
 from ._response import Response
 from ._routing import Endpoint, Router, RouteRegistry, is_async
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
     from ._compress import Compress
     from ._cors import CorsOptions
+    from ._lifespan import LifespanFactory
     from ._pubsub import PubSubBackend
     from ._request import Request
     from ._server._config import ListenOptions
@@ -73,9 +76,12 @@ class Harpia(RouteRegistry):
             the event loop longer than this many seconds at once (``None``: never).
         threads: Run every plain ``def`` handler in a worker thread
             (``anyio.to_thread.run_sync``); a route or router's ``thread=`` wins.
+        lifespan: ``(app) -> async context manager`` entered at startup and exited at
+            shutdown; the dict it yields starts every ``req.state`` (see ``lifespan()``).
 
     Raises:
         ValueError: a limit that is not a positive int, or a negative threshold.
+        TypeError: ``lifespan`` is not callable.
     """
 
     def __init__(
@@ -89,6 +95,7 @@ class Harpia(RouteRegistry):
         max_form_size: int = DEFAULT_MAX_FORM_SIZE,
         slow_handler_threshold: float | None = DEFAULT_SLOW_HANDLER_THRESHOLD,
         threads: bool = False,
+        lifespan: LifespanFactory | None = None,
     ) -> None:
         self._version = -1
         self._development = bool(development)
@@ -120,6 +127,10 @@ class Harpia(RouteRegistry):
         self._shield: AppShield | None = None
         self.hub = Hub()
         self.ws_options = WSOptions()
+        self.after_tasks = AfterTasks()  # res.after(): counted, awaited before shutdown
+        self._lifespans = Lifespans()
+        if lifespan is not None:
+            self._lifespans.add(lifespan)
 
     def __repr__(self) -> str:
         return f"<Harpia routes={len(self._router)} middlewares={len(self._middlewares)}>"
@@ -325,6 +336,26 @@ class Harpia(RouteRegistry):
         self._shutdown.append(fn)
         return fn
 
+    def lifespan(self, fn: LifespanFactory) -> LifespanFactory:
+        """Add a lifespan: ``fn(app)`` returns an async context manager, entered at startup
+        (before the ``on_startup`` hooks) and exited at shutdown (after the
+        ``on_shutdown`` hooks); usable as a decorator (on an ``asynccontextmanager``).
+
+        The dict it yields (or ``None``) is the lifespan state: every request starts with a
+        shallow copy of it in ``req.state``. Several lifespans are entered in the order
+        added, exited in reverse, their states merged.
+
+        Raises:
+            TypeError: ``fn`` is not callable.
+        """
+        self._lifespans.add(fn)
+        return fn
+
+    @property
+    def lifespan_state(self) -> dict[str, Any]:
+        """The state the lifespans yielded (empty until startup and after shutdown)."""
+        return self._lifespans.state
+
     def pubsub(self, backend: PubSubBackend | None) -> None:
         """Carry WebSocket pub/sub through ``backend`` (``RedisPubSub(url)``; ``None``:
         in-process). The backend connects at startup and disconnects at shutdown."""
@@ -339,31 +370,43 @@ class Harpia(RouteRegistry):
         return await self.hub.publish(topic, message)
 
     async def startup(self) -> None:
-        """Run the startup hooks once (servers and the test client call this)."""
+        """Enter the lifespans, then run the startup hooks, once (servers and the test
+        client call this)."""
         if self._started:
             return
-        for hook in self._startup:  # a failing hook propagates; the next call tries again
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
-        if self.hub.backend is not None:
-            await self.hub.backend.start(self.hub)
+        await self._lifespans.enter(self)  # lifespans first: hooks may use their state
+        try:
+            for hook in self._startup:  # a failing hook propagates; the next call tries again
+                result = hook()
+                if inspect.isawaitable(result):
+                    await result
+            if self.hub.backend is not None:
+                await self.hub.backend.start(self.hub)
+        except BaseException:
+            await self._lifespans.exit()
+            raise
         from ._process_state import warn_process_local
 
         warn_process_local(self)  # state split between workers: one warning per component
         self._started = True
 
     async def shutdown(self) -> None:
-        """Run the shutdown hooks (in reverse order) if startup ran."""
+        """If startup ran: wait for after-response tasks still running (at most
+        ``AFTER_SHUTDOWN_TIMEOUT``), run the shutdown hooks (in reverse order), then exit
+        the lifespans."""
         if not self._started:
             return
         self._started = False
-        if self.hub.backend is not None:
-            await self.hub.backend.stop()
-        for hook in reversed(self._shutdown):
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
+        await self.after_tasks.join(AFTER_SHUTDOWN_TIMEOUT)
+        try:
+            if self.hub.backend is not None:
+                await self.hub.backend.stop()
+            for hook in reversed(self._shutdown):
+                result = hook()
+                if inspect.isawaitable(result):
+                    await result
+        finally:
+            await self._lifespans.exit()  # last: hooks may still use its state
 
     @property
     def router(self) -> Router:
@@ -407,6 +450,8 @@ class Harpia(RouteRegistry):
         if request.app is None:
             request.app = self
             request.trust_proxy = self.trust_proxy
+        if self._lifespans.state:  # a copy per request; keys already set win
+            request.state = {**self._lifespans.state, **request.state}
         res = Response()
         res.request = request
         cors = self._cors.lookup(request.path) if self._cors is not None else None
@@ -586,9 +631,14 @@ class Harpia(RouteRegistry):
         await asgi(self, scope, receive, send)
 
 
-def harpia(*, development: bool = False, trust_proxy: bool = False) -> Harpia:
+def harpia(
+    *,
+    development: bool = False,
+    trust_proxy: bool = False,
+    lifespan: LifespanFactory | None = None,
+) -> Harpia:
     """Create an application (``harpia()`` is ``Harpia(development=False, trust_proxy=False)``)."""
-    return Harpia(development=development, trust_proxy=trust_proxy)
+    return Harpia(development=development, trust_proxy=trust_proxy, lifespan=lifespan)
 
 
 def _check_bool(name: str, value: object) -> bool:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import anyio
 
+from ._after import run_after
 from ._request import Request
 from ._response import Response
 from ._server._common import ClientDisconnected
@@ -89,19 +90,31 @@ async def _http(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     stream = res.body_stream
     if stream is None:
         await send({"type": "http.response.body", "body": res.body})
-        return
+    elif more and not _bodiless(request):
+        await _stream(stream, None, send)  # the body is still to read: no watching
+    else:
+        more = False  # what is left of an empty body is read by the watcher
+        await _stream(stream, receive, send)
+    if res.after_calls:  # res.after(): after the final body message, as Starlette does
+        await run_after(app, res)
+
+
+async def _stream(stream: Any, receive: Any, send: Any) -> None:
+    """Send ``stream``'s chunks and close it; with ``receive`` (the request body is read),
+    end the stream when the client goes away (``http.disconnect``)."""
     try:
-        if more and not _bodiless(request):
-            await _send_stream(stream, send)  # the body is still to read: no watching
+        if receive is None:
+            await _send_stream(stream, send)
             return
-        more = False  # what is left of an empty body is read by the watcher below
         async with anyio.create_task_group() as group:
 
             async def watch() -> None:
                 """End the stream when the client goes away (``http.disconnect``)."""
                 try:
                     while (await receive())["type"] != "http.disconnect":
-                        pass
+                        # a receive() that answers at once (not an ASGI server's, which
+                        # waits): let the stream run instead of spinning here
+                        await anyio.lowlevel.checkpoint()
                 except Exception:  # a server whose receive() fails: stop watching only
                     return
                 group.cancel_scope.cancel()

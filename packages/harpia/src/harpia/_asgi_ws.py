@@ -5,7 +5,10 @@ The server (uvicorn, hypercorn …) owns the protocol; this adapts its messages 
 pub/sub fan-out does not stall on one slow ASGI connection); the queue's byte size is
 what the backpressure limit bounds. Idle timeout and pings are the server's business
 under ASGI (e.g. uvicorn's ``--ws-ping-interval``); ``max_payload_length`` is enforced
-here too (1009).
+here too (1009). The server also did the handshake: the request a WebSocket route sees
+is an ``UpgradedRequest``, for which the route does not check ``Upgrade``,
+``Sec-WebSocket-Key`` or ``Sec-WebSocket-Version`` again (servers need not pass those
+headers on in the scope); ``Origin`` and the route's ``upgrade`` handler still apply.
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ if TYPE_CHECKING:
 Scope = dict[str, Any]
 
 
+class UpgradedRequest(Request):
+    """The request of an ASGI ``websocket`` scope: its handshake is already done."""
+
+    __slots__ = ()
+    handshake_done = True
+
+
 async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
     """Serve one ASGI ``websocket`` connection with ``app``."""
     first = await receive()
@@ -37,7 +47,7 @@ async def websocket(app: Harpia, scope: Scope, receive: Any, send: Any) -> None:
         await _refuse(scope, send, 400, b"Bad Request")
         return
     path, headers = target
-    request = Request(
+    request = UpgradedRequest(
         "GET",
         path,
         scope.get("query_string", b"").decode("latin-1"),

@@ -77,6 +77,8 @@ def _copy_response(res: Response, result: Response) -> None:
     if result._cookies:
         for header in result._cookies.headers():
             res.headers.add("set-cookie", header)
+    if result.after_calls:  # a returned Response(...).after(fn) keeps its calls
+        res.after_calls = [*(res.after_calls or ()), *result.after_calls]
 
 
 def _apply_tuple(res: Response, result: tuple[Any, ...]) -> None:

@@ -1,15 +1,17 @@
 """Cookies: parsing the request's ``Cookie`` header and serialising ``Set-Cookie``.
 
-A value holding ``;`` or a control character (CR, LF, NUL, tab…) is refused with a
-``ValueError``: it is almost always a bug (a header or a second cookie smuggled into the
-value). Anything else outside RFC 6265's cookie-octets (spaces, ``,``, quotes, backslash,
-``%``, non-ASCII) is percent-encoded and decoded on read, so such values round-trip.
-Names must be RFC 7230 tokens. Attribute values are
-checked (``Path`` starts with ``/`` and is printable ASCII without ``;``, ``Domain`` is a
-host name), the ``__Secure-`` and ``__Host-`` name prefixes get the attributes browsers
-require of them, and a cookie longer than browsers keep (4096 bytes for name and value)
-is refused: every mistake is a ``ValueError`` naming the cookie, never a broken header.
-Incoming headers are parsed pair by pair: a broken pair is skipped, the others kept.
+As the original (``encodeURIComponent``), every cookie name and value is percent-encoded
+(UTF-8) on the way out — anything but ``A-Z a-z 0-9 - _ . ! ~ * ' ( )`` — and both are
+decoded on read, so any string round-trips: ``;``, ``,``, quotes, ``%``, non-ASCII, and
+CR, LF or NUL, which become ``%0D``/``%0A``/``%00`` and can never split a header or
+smuggle a second cookie. A value is never refused for its characters; an encoded name
+must still be an RFC 7230 token (so ``(`` and ``)``, which encodeURIComponent keeps, and
+the empty name are refused). Attribute values are checked (``Path`` starts with ``/`` and
+is printable ASCII without ``;``, ``Domain`` is a host name), the ``__Secure-`` and
+``__Host-`` name prefixes get the attributes browsers require of them, and a cookie
+longer than browsers keep (4096 bytes for encoded name and value) is refused: every
+mistake is a ``ValueError`` naming the cookie, never a broken header. Incoming headers
+are parsed pair by pair: a broken pair is skipped, the others kept.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ if TYPE_CHECKING:
     from ._request import Request
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" would allow "\n"
-# cookie-octet minus "%" (kept for our own encoding): %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
-_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
-_BAD_VALUE = re.compile(r"[;\x00-\x1f\x7f]")  # search: ";" or a control character
+# What encodeURIComponent leaves as it is (with the ASCII letters and digits); all of it
+# is a cookie-octet, so an encoded value needs no quotes.
+_SAFE = "-_.!~*'()"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9\-_.!~*']+")  # a token encodeURIComponent leaves as is
 _PATH = re.compile(r"/[\x20-\x3a\x3c-\x7e]*")  # printable ASCII but ";"
 _DOMAIN = re.compile(r"\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")  # a host name or an IP
 MAX_COOKIE_SIZE = 4096  # name + value, the size browsers are required to keep
@@ -45,15 +48,42 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        cookies.setdefault(name, unquote(value, errors="replace"))
+        if "%" in name:
+            name = unquote(name, errors="replace")
+        cookies.setdefault(name, unquote(value, errors="replace") if "%" in value else value)
     return cookies
 
 
+def encode_component(text: str, what: str) -> str:
+    """``text`` percent-encoded as ``encodeURIComponent`` does (UTF-8).
+
+    Raises:
+        ValueError: ``text`` holds a lone surrogate (no UTF-8 form; ``what`` names it).
+    """
+    try:
+        return quote(text, safe=_SAFE)
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} holds a lone surrogate, which has no UTF-8 form") from None
+
+
 def check_cookie_name(name: str) -> str:
-    """Return ``name`` if it is a valid cookie name; raise ``ValueError`` otherwise."""
-    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-        raise ValueError(f"invalid cookie name {name!r}: must be an RFC 7230 token")
-    return name
+    """Return ``name`` as sent: percent-encoded, then checked to be an RFC 7230 token.
+
+    Raises:
+        ValueError: ``name`` is empty or still not a token once encoded (``(``, ``)``).
+        TypeError: ``name`` is not a ``str``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"cookie name must be str, got {type(name).__name__}")
+    if _PLAIN_NAME.fullmatch(name):
+        return name  # nothing to encode (the common case)
+    encoded = encode_component(name, f"cookie name {name!r}")
+    if not _TOKEN.fullmatch(encoded):
+        raise ValueError(
+            f"invalid cookie name {name!r}: once percent-encoded it must be a non-empty "
+            f"RFC 7230 token (no '(' or ')')"
+        )
+    return encoded
 
 
 def _check_path(name: str, path: str) -> str:
@@ -103,27 +133,27 @@ def serialise_cookie(
 ) -> str:
     """Build a ``Set-Cookie`` header value.
 
+    Name and value are percent-encoded (``encodeURIComponent``); no character of a value
+    is refused.
+
     Raises:
-        ValueError: an invalid name, a value with ``;`` or a control character, an
-            invalid attribute or ``same_site``, a prefix rule broken, or a cookie over
-            ``MAX_COOKIE_SIZE`` bytes.
-        TypeError: ``value`` is not a ``str``, ``max_age`` not an ``int``/``timedelta``,
-            ``expires`` not a ``datetime``.
+        ValueError: an invalid name, an invalid attribute or ``same_site``, a prefix rule
+            broken, a cookie over ``MAX_COOKIE_SIZE`` bytes once encoded, or a lone
+            surrogate (which has no UTF-8 form).
+        TypeError: a name or value that is not a ``str``, ``max_age`` not an
+            ``int``/``timedelta``, ``expires`` not a ``datetime``.
     """
-    check_cookie_name(name)
+    wire_name = check_cookie_name(name)
     if not isinstance(value, str):
         raise TypeError(f"value of cookie {name!r} must be str, got {type(value).__name__}")
-    if _BAD_VALUE.search(value):
+    encoded = encode_component(value, f"value of cookie {name!r}")
+    size = len(wire_name) + len(encoded)
+    if size > MAX_COOKIE_SIZE:
         raise ValueError(
-            f"value of cookie {name!r} must not contain ';' or control characters: {value!r}"
+            f"cookie {name!r} is {size} bytes once encoded; browsers drop cookies over "
+            f"{MAX_COOKIE_SIZE}"
         )
-    encoded = quote(value, safe=_SAFE)
-    if len(name) + len(encoded) > MAX_COOKIE_SIZE:
-        raise ValueError(
-            f"cookie {name!r} is {len(name) + len(encoded)} bytes once encoded; browsers "
-            f"drop cookies over {MAX_COOKIE_SIZE}"
-        )
-    parts = [f"{name}={encoded}"]
+    parts = [f"{wire_name}={encoded}"]
     if path is not None:
         parts.append(f"Path={_check_path(name, path)}")
     if domain is not None:
@@ -200,8 +230,9 @@ class ResponseCookies:
         """Set cookie ``name``; setting it again (same path and domain) replaces it.
 
         Args:
-            name: An RFC 7230 token.
-            value: Any string (encoded when needed, decoded by ``req.cookies``).
+            name: A non-empty string without ``(`` or ``)``; percent-encoded on the wire
+                and decoded by ``req.cookies``.
+            value: Any string (percent-encoded on the wire, decoded by ``req.cookies``).
             path: ``Path`` (``None``: no attribute, the browser's default).
             domain: ``Domain`` (``None``: this host only).
             max_age: Lifetime in seconds (or a ``timedelta``); ``0`` expires it now.

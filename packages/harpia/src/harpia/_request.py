@@ -21,6 +21,7 @@ from ._multidict import QueryParams
 
 if TYPE_CHECKING:
     from ._app import Harpia
+    from ._flash import Flash
     from ._session import SessionData
     from ._upload import UploadedFile
 
@@ -165,6 +166,28 @@ class Request:
         if self.session_state is None:
             raise RuntimeError("req.session needs the session middleware: app.use(s.middleware())")
         return self.session_state
+
+    def flash(self, message: str, category: str = "info") -> None:
+        """Keep ``message`` in the session until a later ``flashes()`` reads it (once).
+
+        Raises:
+            TypeError: ``message`` or ``category`` is not a str.
+            RuntimeError: no session middleware ran for this request.
+        """
+        from ._flash import flash
+
+        flash(self, message, category)
+
+    def flashes(self, *categories: str) -> list[Flash]:
+        """Return and remove the flash messages waiting in the session (those of
+        ``categories`` only, when given), as ``Flash(category, message)`` pairs.
+
+        Raises:
+            RuntimeError: no session middleware ran for this request.
+        """
+        from ._flash import flashes
+
+        return flashes(self, *categories)
 
     @property
     def csrf_token(self) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
 
+    from ._after import AfterCall
     from ._dev import DevState
     from ._request import Request
     from ._views import ModuleRender
@@ -79,6 +80,7 @@ class Response:
         "_dev",  # development mode's notes (harpia._dev), set only there
         "_pending",  # the last res.render/res.file call, to name it if never awaited
         "_sent_by",
+        "after_calls",
         "body",
         "body_stream",
         "error",
@@ -114,6 +116,7 @@ class Response:
         self.error: BaseException | None = None
         self._cookies: ResponseCookies | None = None
         self.raw_extra: HeaderBlock | None = None  # checked, sent after headers (Shield)
+        self.after_calls: list[AfterCall] | None = None  # res.after(): run once sent
         if headers:
             for name, value in headers.items():
                 self.headers.set(name, value)
@@ -150,6 +153,25 @@ class Response:
     def header(self, name: str, value: str) -> Self:
         """Set header ``name`` (replacing earlier values); returns ``self``."""
         self.headers.set(name, value)
+        return self
+
+    def after(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Self:
+        """Call ``fn(*args, **kwargs)`` once the response has been sent; returns ``self``.
+
+        Calls run in the order added, one after the other: a coroutine function in the
+        event loop, a plain function in a worker thread. A failure is logged (``harpia``
+        logger), never sent. The native server waits for running calls before its
+        shutdown hooks; under ASGI they run after the last body message, in the test
+        client before the request returns.
+
+        Raises:
+            TypeError: ``fn`` is not callable.
+        """
+        if not callable(fn):
+            raise TypeError(f"after() takes a callable, got {fn!r}")
+        if self.after_calls is None:
+            self.after_calls = []
+        self.after_calls.append((fn, args, kwargs))
         return self
 
     # -- bodies ----------------------------------------------------------------------

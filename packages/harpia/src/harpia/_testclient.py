@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._after import run_after
 from ._cookiejar import CookieJar
 from ._headers import Headers, RawHeaders
 from ._request import Receive, Request
@@ -590,6 +591,8 @@ class TestClient:
             content = b"".join([chunk async for chunk in res.body_stream])
         else:
             content = res.body
+        if res.after_calls:  # res.after(): run once the response is collected
+            await run_after(self.app, res)
         for name, value in raw:
             if name.lower() == b"set-cookie":
                 self.cookies.store(value.decode("latin-1"))

@@ -127,7 +127,13 @@ def _has_token(value: str | None, token: str) -> bool:
 
 
 def check_handshake(req: Request) -> None:
-    """Raise the ``HTTPError`` a WebSocket handshake request deserves, if any."""
+    """Raise the ``HTTPError`` a WebSocket handshake request deserves, if any.
+
+    Nothing is checked for a request whose front end did the handshake already (an ASGI
+    ``websocket`` scope: ``handshake_done``).
+    """
+    if getattr(req, "handshake_done", False):
+        return
     headers = req.headers
     if req.method != "GET" or not _has_token(headers.get("upgrade"), "websocket"):
         raise HTTPError(426, "WebSocket upgrade required", headers={"Upgrade": "websocket"})

@@ -29,6 +29,7 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.streams.tls import TLSStream
 
+from .._after import sent as after_sent
 from .._logs import access_logged
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
@@ -316,6 +317,8 @@ class AnyioConnection:
                 )
             else:
                 await self._stream_response(res)
+            if res.after_calls and not self._lost:  # res.after(): the last byte is out
+                await after_sent(self._app, res)
         except Exception:
             logger.exception("error while sending the response to %s", self._client)
             conn.abort()

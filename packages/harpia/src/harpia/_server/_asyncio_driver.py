@@ -44,6 +44,7 @@ from asyncio.tasks import _enter_task, _leave_task
 from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any
 
+from .._after import sent as after_sent
 from .._logs import access_logged
 from .._request import Request, no_body
 from .._websocket import WebSocketUpgrade
@@ -420,6 +421,8 @@ class HTTPProtocol(asyncio.Protocol):
                         await self._writable()
             else:
                 await self._stream(res)
+            if res.after_calls and not self._lost:  # res.after(): the last byte is out
+                await after_sent(self._app, res)
         except asyncio.CancelledError:
             conn.abort()
             raise

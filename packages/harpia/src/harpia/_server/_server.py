@@ -5,7 +5,8 @@ Lifecycle of ``Server.serve``::
     bind the socket → app.startup() → driver starts accepting → on_listen(info)
     … until stop() (or SIGINT/SIGTERM with handle_signals) …
     stop accepting → idle connections closed, busy ones finish their response
-    (at most shutdown_timeout seconds) → the rest aborted → app.shutdown()
+    (at most shutdown_timeout seconds) → the rest aborted → after-response tasks
+    (res.after) finish (at most shutdown_timeout seconds) → app.shutdown()
 """
 
 from __future__ import annotations
@@ -133,7 +134,12 @@ class Server:
             if app.development:
                 _reload_templates(app)
             driver = make_driver(config.driver, app, config, ssl_context)
-            async with anyio.create_task_group() as group:
+            # res.after() tasks: waited for once the connections are done (the wait is
+            # bounded by shutdown_timeout), before the app's shutdown hooks
+            async with (
+                app.after_tasks.serving(config.shutdown_timeout),
+                anyio.create_task_group() as group,
+            ):
                 try:
                     await self._run(driver, group, sock, handle_signals, task_status)
                 finally:
