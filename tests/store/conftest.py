@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.stores import REDIS_TOPOLOGIES, AnyStore, memory_or_redis
+from tests.support.stores import STORE_PARAMS, AnyStore, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 
-@pytest.fixture(params=["memory", *REDIS_TOPOLOGIES])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[AnyStore]:
     async with memory_or_redis(request, "test") as store:
         yield store

@@ -6,12 +6,12 @@ import uuid
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import pytest
+
 from harpia_store import MemoryStore, RedisStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-    import pytest
 
     from tests.support.redis_server import RedisServer
     from tests.support.redis_topologies import RedisClusterGroup, RedisSentinelGroup
@@ -20,6 +20,12 @@ AnyStore = MemoryStore | RedisStore
 
 REDIS_TOPOLOGIES = ("redis", "cluster", "sentinel")
 """The Redis params: one server, the 3-master Cluster, the Sentinel-managed master."""
+
+STORE_PARAMS = [
+    "memory",
+    *(pytest.param(kind, marks=pytest.mark.redis) for kind in REDIS_TOPOLOGIES),
+]
+"""``params`` of a store fixture: memory, then each Redis topology (marked ``redis``)."""
 
 
 def redis_url(request: pytest.FixtureRequest, kind: str) -> str:
