@@ -45,7 +45,7 @@ async def test_a_master_failover_is_a_503_window_and_loses_no_session(
         for n in range(1, 6):
             assert (await client.post("/count")).json() == {"n": n}
         assert isinstance(store.client, Redis)
-        assert await store.client.execute_command("WAIT", 1, 5000) == 1  # on the replica
+        assert await store.client.wait(1, 5000) == 1  # on the replica
         old = group.master
         assert old.process is not None
         pid = old.process.pid
