@@ -76,8 +76,8 @@ async def test_a_cluster_listener_moves_to_another_node_when_its_node_dies(
         async with TestClient(app) as c, c.ws("/room") as ws:
             await ws.send("topics")
             assert await ws.receive() == "True"
-            first = backend._node - 1  # the node the listener is on
-            victim = cluster.nodes[first % len(cluster.nodes)]
+            listening = backend._pubsub._client.connection_pool.connection_kwargs["port"]
+            victim = next(n for n in cluster.nodes if n.port == listening)
             await anyio.to_thread.run_sync(victim.stop)
             stopped = anyio.current_time()
             survivor = next(n for n in cluster.nodes if n is not victim)

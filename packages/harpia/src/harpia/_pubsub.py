@@ -160,7 +160,8 @@ class RedisPubSub:
         self.prefix = prefix
         self._redis: Any = None
         self._pubsub: Any = None
-        self._node = 0  # on a cluster: which node the listener subscribes on
+        # On a cluster: the node the listener subscribes on (processes spread over them).
+        self._node = secrets.randbelow(1 << 16)
         self._task: asyncio.Task[None] | None = None
         self._token = b""
 
