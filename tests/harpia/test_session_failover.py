@@ -38,10 +38,10 @@ async def test_a_master_failover_is_a_503_window_and_loses_no_session(
     """``kill``: the master's host dies (connections refused at once). ``freeze``: it
     stops answering (SIGSTOP, like a partition): each request waits for the timeout."""
     group = RedisSentinelGroup(redis_server.binary)
-    await anyio.to_thread.run_sync(group.start)  # sentinels that agree: a real election
     store = RedisStore(group.url, prefix="failover:", connect_timeout=TIMEOUT, timeout=TIMEOUT)
     client = TestClient(make_app(Session(store)))
     try:
+        await anyio.to_thread.run_sync(group.start)  # sentinels that agree: a real election
         for n in range(1, 6):
             assert (await client.post("/count")).json() == {"n": n}
         assert isinstance(store.client, Redis)

@@ -64,8 +64,8 @@ async def test_a_cluster_listener_moves_to_another_node_when_its_node_dies(
 ) -> None:
     # A cluster of its own: one node is stopped (the session's cluster stays whole).
     cluster = RedisClusterGroup(redis_cluster.nodes[0].binary)
-    await anyio.to_thread.run_sync(cluster.start)
     try:
+        await anyio.to_thread.run_sync(cluster.start)
         client = RedisCluster(
             startup_nodes=[ClusterNode("127.0.0.1", port) for port in cluster.ports],
             socket_connect_timeout=1,
