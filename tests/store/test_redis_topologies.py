@@ -6,20 +6,24 @@ is particular to them.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import uuid
 from typing import TYPE_CHECKING
 
+import anyio
 import pytest
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.sentinel import Sentinel
 
-from harpia_store import RedisStore, redis_client
+from harpia_store import RedisStore, StoreError, redis_client
 from harpia_store._connect import close_client
-from tests.support.redis_topologies import SERVICE
+from tests.support.redis_topologies import SERVICE, RedisClusterGroup, cli
 
 if TYPE_CHECKING:
-    from tests.support.redis_topologies import RedisClusterGroup, RedisSentinelGroup
+    from tests.support.redis_topologies import RedisSentinelGroup
 
 pytestmark = pytest.mark.redis
 
@@ -118,3 +122,60 @@ async def test_redis_client_builds_each_kind(
     finally:
         await close_client(cluster)
         await close_client(sentinel)  # and its connections to the sentinels
+
+
+async def test_a_cluster_master_failover_is_bounded_errors_then_the_replica_serves(
+    redis_cluster: RedisClusterGroup,  # only for the redis-server binary it was started with
+) -> None:
+    # A cluster of its own, with a replica per master: one master is killed.
+    cluster = RedisClusterGroup(redis_cluster.nodes[0].binary, replicas=1)
+    store = RedisStore(cluster.url, prefix=_prefix(), connect_timeout=1, timeout=1)
+    try:
+        await anyio.to_thread.run_sync(cluster.start)
+        for n in range(100):
+            await store.set(f"k{n}", n)
+        masters = await anyio.to_thread.run_sync(cluster.masters)
+        victim = masters[0]
+        replica = await anyio.to_thread.run_sync(cluster.replica_of, victim)
+
+        def offset(port: int, field: str) -> int:
+            out = cli(port, "info", "replication")
+            return int(out.split(f"{field}:")[1].split()[0])
+
+        for _ in range(200):  # the replica has every write (as WAIT would ensure)
+            wanted = offset(victim.port, "master_repl_offset")
+            if offset(replica.port, "slave_repl_offset") >= wanted:
+                break
+            await anyio.sleep(0.05)
+        else:
+            raise AssertionError("the replica did not catch up within 10 s")
+        assert victim.process is not None
+        os.kill(victim.process.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        failures = 0
+        slowest = 0.0
+        with anyio.fail_after(40):
+            while True:
+                started = time.monotonic()
+                try:
+                    values = [await store.get(f"k{n}") for n in range(100)]
+                except StoreError:
+                    failures += 1
+                    await anyio.sleep(0.1)
+                    continue
+                finally:
+                    slowest = max(slowest, time.monotonic() - started)
+                break
+        window = time.monotonic() - killed
+        assert values == list(range(100))  # nothing lost
+        assert slowest < 3  # bounded by the 1 s timeout: never a hang
+        assert failures > 0  # the keys of the dead master's slots did fail for a while
+        assert await store.incr("after") == 1  # and writes work again
+        print(
+            f"cluster failover: reads failed (StoreError) for {window:.2f} s after a master "
+            f"was killed (cluster-node-timeout 2000 ms), slowest read of 100 keys "
+            f"{slowest:.2f} s, then every key read back from the promoted replica"
+        )
+    finally:
+        await store.close()
+        await anyio.to_thread.run_sync(cluster.close)

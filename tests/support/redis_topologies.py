@@ -86,18 +86,20 @@ class _Node(RedisServer):
 
 
 class RedisClusterGroup:
-    """Three cluster-enabled masters sharing the 16384 slots (no replicas)."""
+    """Three cluster-enabled masters sharing the 16384 slots (``replicas`` each: 0 or 1)."""
 
-    def __init__(self, binary: str, masters: int = 3) -> None:
+    def __init__(self, binary: str, masters: int = 3, replicas: int = 0) -> None:
+        self.replicas = replicas
         self.nodes: list[_Node] = []
-        for _ in range(masters):
+        for _ in range(masters * (1 + replicas)):
             port = free_port()
             conf = f"nodes-{port}.conf"
             self.nodes.append(
                 _Node(
                     binary,
                     ["--cluster-enabled", "yes", "--cluster-config-file", conf,
-                     "--cluster-node-timeout", "2000", "--cluster-port", str(free_port())],
+                     "--cluster-node-timeout", "2000", "--cluster-port", str(free_port()),
+                     "--repl-diskless-sync-delay", "0"],
                     port,
                 )
             )  # fmt: skip
@@ -116,14 +118,36 @@ class RedisClusterGroup:
         for node in self.nodes:
             node.start()
         addresses = [f"127.0.0.1:{port}" for port in self.ports]
-        out = cli(self.ports[0], "--cluster", "create", *addresses, "--cluster-yes", timeout=30)
+        out = cli(
+            self.ports[0],
+            "--cluster", "create", *addresses,
+            "--cluster-replicas", str(self.replicas),
+            "--cluster-yes",
+            timeout=30,
+        )  # fmt: skip
         if "[OK]" not in out:
             raise RuntimeError(f"redis-cli --cluster create failed: {out}")
 
         def ready() -> bool:
-            return all("cluster_state:ok" in cli(port, "cluster", "info") for port in self.ports)
+            if not all("cluster_state:ok" in cli(p, "cluster", "info") for p in self.ports):
+                return False
+            roles = [cli(p, "info", "replication") for p in self.ports]
+            synced = [r for r in roles if "master_link_status:up" in r]
+            return len(synced) == len(self.ports) // (1 + self.replicas) * self.replicas
 
-        _wait("cluster_state:ok on every node", ready, timeout)
+        _wait("cluster_state:ok on every node, replicas in sync", ready, timeout)
+
+    def masters(self) -> list[_Node]:
+        """The nodes that are masters now."""
+        return [n for n in self.nodes if "role:master" in cli(n.port, "info", "replication")]
+
+    def replica_of(self, master: _Node) -> _Node:
+        """The node replicating ``master``."""
+        for node in self.nodes:
+            out = cli(node.port, "info", "replication")
+            if "role:slave" in out and f"master_port:{master.port}\r\n" in out:
+                return node
+        raise RuntimeError(f"no replica of the master on port {master.port}")
 
     def close(self) -> None:
         for node in self.nodes:
