@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.redis_server import RedisServer, in_ci, redis_binary
+from tests.support.redis_topologies import RedisClusterGroup, RedisSentinelGroup, redis_cli
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -41,6 +42,39 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.close()
+
+
+def _need_redis_cli() -> str:
+    binary = _need_redis()
+    if redis_cli() is None:
+        message = "redis-cli is not installed (apt-get install redis-tools)"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterGroup]:
+    """One real 3-master Redis Cluster for the whole session (tests isolate by prefix)."""
+    cluster = RedisClusterGroup(_need_redis_cli())
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[RedisSentinelGroup]:
+    """One master + replica watched by 3 sentinels, for the whole session (never failed
+    over: the failover test starts its own group)."""
+    group = RedisSentinelGroup(_need_redis_cli())
+    try:
+        group.start(quorum_ready=False)
+        yield group
+    finally:
+        group.close()
 
 
 @pytest.fixture

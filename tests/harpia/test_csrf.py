@@ -11,7 +11,7 @@ from harpia import CSRF, MemoryStore, RedisStore, Session, TestClient
 from harpia._csrf import NO_TOKEN
 from harpia._session import new_id
 from tests.harpia.session_app import make_app
-from tests.support.stores import memory_or_redis
+from tests.support.stores import STORE_PARAMS, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tests.support.redis_server import RedisServer
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
     async with memory_or_redis(request, "csrf", clear=False) as store:
         yield store

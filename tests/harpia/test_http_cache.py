@@ -11,7 +11,7 @@ import pytest
 
 import harpia as hp
 from harpia import HttpCache, RedisStore, Request, Response, TestClient, http_cache
-from tests.support.stores import AnyStore, memory_or_redis
+from tests.support.stores import STORE_PARAMS, AnyStore, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tests.support.redis_server import RedisServer
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[AnyStore]:
     async with memory_or_redis(request, "hc") as store:
         yield store

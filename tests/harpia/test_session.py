@@ -13,7 +13,7 @@ import pytest
 from harpia import MemoryStore, RedisStore, Request, Response, Session, TestClient, harpia
 from harpia._session import SessionData, new_id
 from tests.harpia.session_app import make_app
-from tests.support.stores import memory_or_redis
+from tests.support.stores import STORE_PARAMS, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tests.support.redis_server import RedisServer
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
     async with memory_or_redis(request, "sess", clear=False) as store:
         yield store

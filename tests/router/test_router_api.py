@@ -169,12 +169,12 @@ def test_harpia_still_refuses_a_handler_that_is_not_callable() -> None:
     from harpia import harpia
 
     not_callable: Any = "oops"
-    with pytest.raises(TypeError, match="must be callable .*, got 'oops'"):
+    with pytest.raises(TypeError, match=r"must be callable .*, got 'oops'"):
         harpia().get("/x", not_callable)
 
     def middleware(req: Any, res: Any, next: Any) -> None: ...
 
-    with pytest.raises(TypeError, match="must be callable .*, got 'oops'"):
+    with pytest.raises(TypeError, match=r"must be callable .*, got 'oops'"):
         HarpiaRouter().post("/x", middleware, not_callable)
 
 

@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from redis.asyncio import RedisCluster
 
 from harpia_store import RedisStore, StoreError
 from harpia_store._redis import mask_url, url_from_env
@@ -258,6 +259,7 @@ async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
     async with RedisStore(redis_server.url, prefix=_prefix(), max_connections=3) as store:
         results = await asyncio.gather(*(store.incr("n") for _ in range(300)))
         assert max(results) == 300
+        assert not isinstance(store.client, RedisCluster)
         pool = store.client.connection_pool
         assert len(pool._available_connections) + len(pool._in_use_connections) <= 3
         await store.clear()

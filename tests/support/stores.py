@@ -6,16 +6,40 @@ import uuid
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import pytest
+
 from harpia_store import MemoryStore, RedisStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    import pytest
-
     from tests.support.redis_server import RedisServer
+    from tests.support.redis_topologies import RedisClusterGroup, RedisSentinelGroup
 
 AnyStore = MemoryStore | RedisStore
+
+REDIS_TOPOLOGIES = ("redis", "cluster", "sentinel")
+"""The Redis params: one server, the 3-master Cluster, the Sentinel-managed master."""
+
+STORE_PARAMS = [
+    "memory",
+    *(pytest.param(kind, marks=pytest.mark.redis) for kind in REDIS_TOPOLOGIES),
+]
+"""``params`` of a store fixture: memory, then each Redis topology (marked ``redis``)."""
+
+
+def redis_url(request: pytest.FixtureRequest, kind: str) -> str:
+    """The URL of the suite's ``kind`` of Redis (``redis``, ``cluster``, ``sentinel``)."""
+    if kind == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return server.url
+    if kind == "cluster":
+        cluster: RedisClusterGroup = request.getfixturevalue("redis_cluster")
+        return cluster.url
+    if kind == "sentinel":
+        group: RedisSentinelGroup = request.getfixturevalue("redis_sentinel")
+        return group.url
+    raise ValueError(f"no Redis of kind {kind!r}")
 
 
 @asynccontextmanager
@@ -28,6 +52,9 @@ async def memory_or_redis(
 ) -> AsyncIterator[AnyStore]:
     """The store a ``params=["memory", "redis"]`` fixture asked for.
 
+    ``"cluster"`` and ``"sentinel"`` give a RedisStore on the suite's Redis Cluster or
+    Sentinel-managed master (``REDIS_TOPOLOGIES`` lists the three Redis params).
+
     Redis keys get ``prefix`` and a random part, so tests sharing the server never see
     each other's keys; ``clear`` empties them afterwards (not for tests that may leave
     the server stopped). The RedisStore is always closed.
@@ -35,9 +62,11 @@ async def memory_or_redis(
     if request.param == "memory":
         yield memory if memory is not None else MemoryStore()
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
     store = RedisStore(
-        server.url, prefix=f"{prefix}-{uuid.uuid4().hex[:8]}:", connect_timeout=2, timeout=2
+        redis_url(request, request.param),
+        prefix=f"{prefix}-{uuid.uuid4().hex[:8]}:",
+        connect_timeout=2,
+        timeout=2,
     )
     try:
         yield store

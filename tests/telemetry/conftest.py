@@ -8,7 +8,7 @@ import pytest
 
 from harpia_store import MemoryStore
 from harpia_telemetry import Telemetry
-from tests.support.stores import AnyStore, memory_or_redis
+from tests.support.stores import STORE_PARAMS, AnyStore, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 TOKEN = "s3cret-token"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[AnyStore]:
     async with memory_or_redis(request, "tel", memory=MemoryStore(limit=100_000)) as store:
         yield store

@@ -10,11 +10,11 @@ import pytest
 import harpia
 from harpia import TestClient
 from tests.support.apps import app_dir, write
+from tests.support.stores import REDIS_TOPOLOGIES, redis_url
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.support.redis_server import RedisServer
 
 __all__ = ("app_dir",)
 
@@ -95,16 +95,16 @@ async def test_session_memory(app_dir: Path) -> None:
 
 
 @pytest.mark.redis
-async def test_session_redis(app_dir: Path, redis_server: RedisServer) -> None:
+@pytest.mark.parametrize("kind", REDIS_TOPOLOGIES)
+async def test_session_redis(app_dir: Path, request: pytest.FixtureRequest, kind: str) -> None:
+    url = redis_url(request, kind)  # redis://, redis+cluster:// or redis+sentinel://
     prefix = f"s-{uuid.uuid4().hex}:"
-    config = (
-        f"[session]\nstore = '{redis_server.url}'\nprefix = '{prefix}'\nrolling = true\nttl = 30\n"
-    )
+    config = f"[session]\nstore = '{url}'\nprefix = '{prefix}'\nrolling = true\nttl = 30\n"
     app = app_with(app_dir, config)
     assert (await count_twice(app))[:2] == [1, 2]
     session = app.state["session"]
     assert isinstance(session.store, harpia.RedisStore)
-    store = harpia.RedisStore(redis_server.url)
+    store = harpia.RedisStore(url)
     try:
         assert await store.keys(prefix)  # the session went to that Redis
     finally:

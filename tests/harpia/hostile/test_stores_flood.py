@@ -15,7 +15,7 @@ import pytest
 
 from harpia import CSRF, MemoryStore, Session, TestClient
 from tests.harpia.session_app import make_app
-from tests.support.stores import memory_or_redis
+from tests.support.stores import STORE_PARAMS, memory_or_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from harpia_store import Store
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=STORE_PARAMS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store[Any]]:
     async with memory_or_redis(request, "flood") as store:
         yield store

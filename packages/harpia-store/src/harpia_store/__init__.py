@@ -8,6 +8,7 @@ object into a ``Store``; ``Cache`` adds prefixes, a default ttl and single-fligh
 
 from ._adapt import adapt as adapt
 from ._cache import Cache as Cache
+from ._connect import redis_client as redis_client
 from ._errors import StoreError as StoreError
 from ._memory import MemoryStore as MemoryStore
 from ._protocols import Store as Store
@@ -36,4 +37,5 @@ __all__ = (
     "SupportsSets",
     "__version__",
     "adapt",
+    "redis_client",
 )

@@ -13,6 +13,10 @@ Design notes:
   applied "only if the key has none yet" (scripts run atomically on the server; they
   avoid ``EXPIRE … NX``, which needs Redis 7).
 * Values are JSON text; keys get ``prefix`` in front.
+* Cluster and Sentinel: every command touches one key (scripts get exactly that key in
+  ``KEYS``), so each runs on the node owning the key's slot with no hash tags; ``clear``
+  unlinks many keys, which redis-py splits per slot on a cluster, and ``SCAN`` walks every
+  master. A Sentinel client asks the sentinels for the master on each new connection.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import asyncio
 import json
 import os
 from typing import TYPE_CHECKING, Any, NoReturn, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from ._checks import (
     SCALARS,
@@ -34,6 +38,15 @@ from ._checks import (
     check_str,
     check_ttl,
 )
+from ._connect import (
+    SCHEME_NAMES,
+    close_client,
+    describe_client,
+    is_redis_url,
+    redis_client,
+    topology,
+)
+from ._connect import mask_url as mask_url
 from ._errors import StoreError
 
 if TYPE_CHECKING:
@@ -41,7 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from types import TracebackType
 
-    from redis.asyncio import Redis
+    from redis.asyncio import Redis, RedisCluster
     from redis.commands.core import AsyncScript
 
 
@@ -91,16 +104,6 @@ def url_from_env(environ: dict[str, str] | None = None) -> str:
     return f"redis://{auth}{host}:{port_text}/0"
 
 
-def mask_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***`` (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-
-
 def _ttl_ms(ttl: float | None) -> int:
     return 0 if ttl is None else max(1, round(check_ttl(ttl) * 1000))
 
@@ -117,15 +120,21 @@ class RedisStore:
     ``SupportsKeys``), each as a single atomic server-side operation.
 
     Args:
-        url: ``redis://``, ``rediss://`` or ``unix://`` URL. When omitted, built from the
+        url: ``redis://``, ``rediss://`` or ``unix://`` URL for one server;
+            ``redis+cluster://host:port[,host:port…]`` for a Redis Cluster;
+            ``redis+sentinel://host:port[,host:port…]/service[/db]`` for the master the
+            sentinels manage as ``service``. When omitted, built from the
             ``REDIS_HOST``, ``REDIS_PORT``, ``REDIS_USER`` and ``REDIS_PASS`` variables.
         prefix: Put in front of every key, so several apps can share one database.
-        client: An existing ``redis.asyncio.Redis`` to use instead of creating one (then
-            ``url`` only names it in messages, and ``close()`` leaves it open).
+        client: An existing client to use instead of creating one: a
+            ``redis.asyncio.Redis``, a ``redis.asyncio.RedisCluster``, or a Sentinel
+            master (``Sentinel(...).master_for(service)``). Then ``url`` only names it in
+            messages, and ``close()`` leaves it open.
         connect_timeout: Seconds to wait for a connection.
         timeout: Seconds to wait for a command's answer (and for a free pooled
             connection when all are busy).
-        max_connections: Size of the connection pool. Callers beyond it wait for a free
+        max_connections: Size of the connection pool (per node on a cluster), and the
+            most commands in flight at once. Callers beyond it wait for a free
             connection (up to ``timeout``) instead of failing.
         **redis_kwargs: Passed to redis-py's connection pool (``retry``, ``ssl_*``,
             ``health_check_interval``, …); they override the defaults above.
@@ -141,15 +150,13 @@ class RedisStore:
         url: str | None = None,
         *,
         prefix: str = "harpia:",
-        client: Redis | None = None,
+        client: Redis | RedisCluster | None = None,
         connect_timeout: float = 5.0,
         timeout: float = 5.0,
         max_connections: int = 100,
         **redis_kwargs: Any,
     ) -> None:
         try:
-            import redis.asyncio as aioredis
-            from redis.asyncio import ConnectionPool
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
             from redis.exceptions import RedisError, ResponseError
@@ -167,12 +174,12 @@ class RedisStore:
         self._response_error = ResponseError
         if client is not None:
             self._owned = False
-            self._client = client
-            self.url = mask_url(url) if url else _describe_client(client)
+            self._client: Redis | RedisCluster = client
+            self.url = mask_url(url) if url else describe_client(client)
         else:
             url = url_from_env() if url is None else url
-            if not isinstance(url, str) or urlsplit(url).scheme not in _SCHEMES:
-                raise ValueError(f"RedisStore url must be redis://, rediss:// or unix://: {url!r}")
+            if not is_redis_url(url):
+                raise ValueError(f"RedisStore url must be {SCHEME_NAMES}: {url!r}")
             options: dict[str, Any] = {
                 "socket_connect_timeout": connect_timeout,
                 "socket_timeout": timeout,
@@ -181,9 +188,13 @@ class RedisStore:
             }
             options.update(redis_kwargs)
             self._owned = True
-            pool = ConnectionPool.from_url(url, **options)
-            self._client = aioredis.Redis.from_pool(pool)
+            self._client = redis_client(url, **options)
             self.url = mask_url(url)
+        self.topology = topology(self._client)
+        # A RedisCluster learns the slot map on its first command; many first commands at
+        # once race in redis-py (connections closed under them), so it is done once here.
+        self._unmapped = self.topology == "cluster"
+        self._mapping = asyncio.Lock()
         self._timeout = timeout
         self._max_connections = max_connections
         # At most max_connections commands in flight, so the pool never runs out; taking a
@@ -198,8 +209,8 @@ class RedisStore:
         return self._prefix
 
     @property
-    def client(self) -> Redis:
-        """The underlying ``redis.asyncio.Redis`` client."""
+    def client(self) -> Redis | RedisCluster:
+        """The underlying ``redis.asyncio`` client (``RedisCluster`` on a cluster)."""
         return self._client
 
     def __repr__(self) -> str:
@@ -229,7 +240,7 @@ class RedisStore:
     async def close(self) -> None:
         """Close the connection pool (only when this store created the client)."""
         if self._owned:
-            await self._client.aclose()
+            await close_client(self._client)
 
     # -- Store -------------------------------------------------------------------------
 
@@ -361,6 +372,8 @@ class RedisStore:
         """Run one Redis command on ``prefix + key``; map failures to clear errors."""
         if type(key) is not str:
             bad_key(key)
+        if self._unmapped:
+            await self._map_cluster(key)
         slots = self._slots
         if slots.locked():
             await self._wait_for_slot(key)
@@ -372,6 +385,20 @@ class RedisStore:
             self._fail(exc, key)
         finally:
             slots.release()
+
+    async def _map_cluster(self, key: str) -> None:
+        try:
+            async with asyncio.timeout(self._timeout), self._mapping:
+                if self._unmapped:
+                    await self._client.initialize()
+                    self._unmapped = False
+        except TimeoutError:
+            raise StoreError(
+                f"Redis Cluster at {self.url} gave no slot map within {self._timeout}s",
+                url=self.url,
+            ) from None
+        except self._failures as exc:
+            self._fail(exc, key)
 
     async def _wait_for_slot(self, key: str) -> None:
         try:
@@ -416,16 +443,5 @@ class RedisStore:
         ) from exc
 
 
-_SCHEMES = frozenset({"redis", "rediss", "unix"})
-
-
 def _glob_escape(text: str) -> str:
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)
-
-
-def _describe_client(client: Redis) -> str:
-    kwargs = client.connection_pool.connection_kwargs
-    if "path" in kwargs:
-        return f"unix://{kwargs['path']}"
-    host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
-    return f"redis://{host}:{port}/{kwargs.get('db', 0)}"

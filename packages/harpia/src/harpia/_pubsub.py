@@ -108,8 +108,12 @@ class RedisPubSub:
     """A ``PubSubBackend`` on Redis ``PUBLISH``/``PSUBSCRIBE`` (``app.pubsub(RedisPubSub(url))``).
 
     Args:
-        url: The Redis URL (``redis://host:port/0``).
+        url: The Redis URL: ``redis://host:port/0`` for one server,
+            ``redis+cluster://host:port[,…]`` for a Redis Cluster,
+            ``redis+sentinel://host:port[,…]/service`` for a Sentinel-managed master.
         prefix: Channel name prefix (one per app sharing a Redis).
+        client: An existing ``redis.asyncio`` client (``Redis``, ``RedisCluster`` or a
+            Sentinel ``master_for`` client) instead of ``url``; ``stop`` leaves it open.
 
     The connection is made in ``start`` (each worker, after the fork), and the
     subscription is confirmed before ``start`` returns, so a message published once the
@@ -117,25 +121,47 @@ class RedisPubSub:
     again (backoff up to ``RECONNECT_MAX_DELAY``); what is published meanwhile is lost
     (Redis pub/sub keeps nothing), and ``publish`` raises while Redis is unreachable.
 
+    On a cluster the messages use classic ``PUBLISH``, which the cluster forwards to every
+    node over its bus: each process subscribes on one node (another one after a lost
+    connection) with a single pattern, as on one server. (Sharded ``SSUBSCRIBE`` has no
+    pattern form: it would need one subscription per topic, made after the first local
+    subscriber, so a message published in between would be missed.) On Sentinel the
+    listener follows a failover: the sentinels close its connection, and it subscribes
+    again on the new master.
+
     Raises:
         ImportError: the ``redis`` package is missing
             (``pip install 'harpia-framework[redis]'``).
+        ValueError: ``url`` is not a Redis URL.
     """
 
     def __init__(
-        self, url: str = "redis://localhost:6379/0", *, prefix: str = "harpia:ws:"
+        self,
+        url: str = "redis://localhost:6379/0",
+        *,
+        prefix: str = "harpia:ws:",
+        client: Any = None,
     ) -> None:
         try:
-            import redis.asyncio as aioredis
+            import redis.asyncio  # noqa: F401
         except ImportError as exc:
             raise ImportError(
                 "RedisPubSub needs the redis package: pip install 'harpia-framework[redis]'"
             ) from exc
-        self._aioredis: Any = aioredis
+        from harpia_store import redis_client
+
+        if client is None and not (isinstance(url, str) and url.startswith(_SCHEMES)):
+            raise ValueError(
+                f"RedisPubSub url must be a Redis URL ({', '.join(_SCHEMES)}): {url!r}"
+            )
+        self._make_client = redis_client
+        self._given = client
         self.url = url
         self.prefix = prefix
         self._redis: Any = None
         self._pubsub: Any = None
+        # On a cluster: the node the listener subscribes on (processes spread over them).
+        self._node = secrets.randbelow(1 << 16)
         self._task: asyncio.Task[None] | None = None
         self._token = b""
 
@@ -145,7 +171,7 @@ class RedisPubSub:
     async def start(self, hub: Hub) -> None:
         """Connect, subscribe to the prefix and deliver incoming messages to ``hub``."""
         self._token = secrets.token_hex(8).encode()
-        self._redis = self._aioredis.Redis.from_url(self.url)
+        self._redis = self._given if self._given is not None else self._make_client(self.url)
         await self._subscribe()
         self._task = asyncio.create_task(self._listen(hub))
 
@@ -154,13 +180,32 @@ class RedisPubSub:
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = None
+        self._pubsub = await self._listener()
         await self._pubsub.psubscribe(self.prefix + "*")
         for _ in range(100):
             reply = await self._pubsub.parse_response(block=True, timeout=5)
             if reply is not None and reply[0] in (b"psubscribe", "psubscribe"):
                 return
         raise ConnectionError("no confirmation of the Redis subscription")
+
+    async def _listener(self) -> Any:
+        """A ``PubSub`` on the server, on the current master, or on one cluster node."""
+        redis = self._redis
+        if not hasattr(redis, "nodes_manager"):
+            return redis.pubsub(ignore_subscribe_messages=True)
+        await redis.initialize()
+        nodes = redis.get_nodes()
+        node = nodes[self._node % len(nodes)]
+        self._node += 1  # the next attempt (after a lost connection) tries another node
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # No retries on the same node: after a lost connection, the next node at once.
+        options = {"retry": Retry(NoBackoff(), 0), **_node_options(redis)}
+        client = Redis(host=node.host, port=node.port, **options)
+        return _OwningPubSub(client)
 
     async def _listen(self, hub: Hub) -> None:
         """Deliver what Redis sends; after a lost connection, subscribe again (backoff)."""
@@ -210,10 +255,13 @@ class RedisPubSub:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
             self._pubsub = None
-        if self._redis is not None:
+        if self._redis is not None and self._given is None:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
-            self._redis = None
+                if hasattr(self._redis.connection_pool, "sentinel_manager"):
+                    for sentinel in self._redis.connection_pool.sentinel_manager.sentinels:
+                        await sentinel.aclose()
+        self._redis = None
 
     async def publish(self, topic: str, message: str | bytes, exclude: int | None) -> None:
         """``PUBLISH`` the message, tagged with its origin."""
@@ -226,3 +274,50 @@ class RedisPubSub:
         ident = b"%d" % exclude if exclude is not None else b""
         payload = b":".join((self._token, ident, kind, data))
         await self._redis.publish(self.prefix + topic, payload)
+
+
+_SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
+
+_NODE_OPTIONS = (
+    "username",
+    "password",
+    "credential_provider",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "client_name",
+)
+
+
+def _node_options(cluster: Any) -> dict[str, Any]:
+    """The cluster client's credentials and TLS settings, for a plain client to one node."""
+    kwargs = cluster.nodes_manager.connection_kwargs
+    options = {key: kwargs[key] for key in _NODE_OPTIONS if kwargs.get(key) is not None}
+    if kwargs.get("connection_class") is not None and "SSL" in kwargs["connection_class"].__name__:
+        options["ssl"] = True
+        options.update({key: value for key, value in kwargs.items() if key.startswith("ssl_")})
+    return options
+
+
+class _OwningPubSub:
+    """A ``PubSub`` that also closes the client it was made from (a cluster node's)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pubsub, name)
+
+    async def aclose(self) -> None:
+        try:
+            await self._pubsub.aclose()
+        finally:
+            await self._client.aclose()

@@ -1,4 +1,5 @@
-"""The ``store`` option of built-ins: ``"memory"`` or a ``redis://`` / ``rediss://`` URL."""
+"""The ``store`` option of built-ins: ``"memory"`` or a Redis URL (``redis://``,
+``rediss://``, ``unix://``, ``redis+cluster://`` or ``redis+sentinel://``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ from typing import Any
 
 from .._errors import OptionError
 
+_REDIS_SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
+
 
 def check_store(key: str, value: Any) -> str:
     """``"memory"`` or a Redis URL."""
-    if not isinstance(value, str) or not (
-        value == "memory" or value.startswith(("redis://", "rediss://", "unix://"))
-    ):
+    if not isinstance(value, str) or not (value == "memory" or value.startswith(_REDIS_SCHEMES)):
         raise OptionError(key, f'expected "memory" or a redis:// URL, got {value!r}')
     return value
 
