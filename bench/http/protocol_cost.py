@@ -63,6 +63,9 @@ class MemoryTransport(asyncio.Transport):
     def can_write_eof(self) -> bool:
         return True
 
+    def get_write_buffer_size(self) -> int:
+        return 0  # everything written is gone at once
+
 
 def factory(server: str) -> Any:
     """A callable returning a fresh protocol of ``server`` (inside the running loop)."""
