@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from harpia import Harpia, Request, Response, TestClient, harpia
-from tests.support.processes import serving
+from tests.support.processes import serving, uvicorn
 from tests.support.redis_server import free_port
 
 if TYPE_CHECKING:
@@ -233,12 +233,7 @@ def fetch(port: int, path: str) -> bytes:
 def test_uvicorn_runs_the_lifespan_and_waits_for_after_tasks(events_file: Path) -> None:
     """ASGI under uvicorn: lifespan state in handlers; SIGTERM right after a response
     whose after-task sleeps: the task finishes before the shutdown hook and the exit."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "tests.harpia.lifecycle_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    with serving(command, port):
+    with uvicorn("tests.harpia.lifecycle_app:app") as port:
         assert fetch(port, "/state") == b'{"greeting":"hello from the lifespan"}'
         assert fetch(port, "/later?label=uvicorn") == b"sent"
     events = events_file.read_text(encoding="utf-8").splitlines()

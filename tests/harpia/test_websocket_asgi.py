@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.support.processes import serving
-from tests.support.redis_server import free_port
+from tests.support.processes import uvicorn as under_uvicorn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -21,13 +19,8 @@ TIMEOUT = 5.0
 
 @pytest.fixture(params=["wsproto", "websockets"])
 def uvicorn(request: pytest.FixtureRequest) -> Iterator[int]:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "tests.harpia.server.ws_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--ws", request.param,
-        "--log-level", "warning", "--ws-max-size", "100000000",
-    ]  # fmt: skip
-    with serving(command, port):
+    options = ("--ws", request.param, "--ws-max-size", "100000000")
+    with under_uvicorn("tests.harpia.server.ws_app:app", *options) as port:
         yield port
 
 

@@ -71,6 +71,22 @@ def serving(
         stop(process, stop_timeout)
 
 
+@contextmanager
+def uvicorn(app: str, *options: str, log_level: str = "warning") -> Iterator[int]:
+    """Serve the ASGI app ``module:attribute`` under uvicorn on a free loopback port, in
+    its own process, until the block ends; yields the port. ``options`` are more
+    uvicorn flags (``"--http", "h11"``)."""
+    from tests.support.redis_server import free_port  # that module imports this one
+
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level, *options,
+    ]  # fmt: skip
+    with serving(command, port):
+        yield port
+
+
 @asynccontextmanager
 async def script_server(script: str, *args: str) -> AsyncIterator[tuple[int, int]]:
     """Run ``python -c script *args`` until the block ends; yields ``(pid, port)``.

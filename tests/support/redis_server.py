@@ -9,8 +9,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.processes import stop
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def free_port() -> int:
@@ -33,9 +37,10 @@ class RedisServer:
     back on the same port, empty.
     """
 
-    def __init__(self, binary: str, port: int | None = None) -> None:
+    def __init__(self, binary: str, port: int | None = None, extra: Sequence[str] = ()) -> None:
         self.binary = binary
         self.port = port or free_port()
+        self.extra = tuple(extra)  # more command-line options (cluster, replication…)
         self.dir = Path(tempfile.mkdtemp(prefix="harpia-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -57,6 +62,7 @@ class RedisServer:
                 "--dir", str(self.dir),
                 "--daemonize", "no",
                 "--loglevel", "warning",
+                *self.extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -48,41 +48,9 @@ def _wait(what: str, check: object, timeout: float) -> None:
     raise RuntimeError(f"{what}: not within {timeout}s")
 
 
-class _Node(RedisServer):
+def _node(binary: str, extra: list[str], port: int | None = None) -> RedisServer:
     """A redis-server with extra command-line options."""
-
-    def __init__(self, binary: str, extra: list[str], port: int | None = None) -> None:
-        super().__init__(binary, port)
-        self.extra = extra
-
-    def start(self, timeout: float = 10.0) -> None:
-        if self.process is not None:
-            return
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.dir),
-                "--daemonize", "no",
-                "--loglevel", "warning",
-                *self.extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            _wait(f"redis-server on port {self.port}", self._alive, timeout)
-        except RuntimeError:
-            self.stop()
-            raise
-
-    def _alive(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"redis-server exited at start on port {self.port}")
-        return self._pong()
+    return RedisServer(binary, port, extra)
 
 
 class RedisClusterGroup:
@@ -90,12 +58,12 @@ class RedisClusterGroup:
 
     def __init__(self, binary: str, masters: int = 3, replicas: int = 0) -> None:
         self.replicas = replicas
-        self.nodes: list[_Node] = []
+        self.nodes: list[RedisServer] = []
         for _ in range(masters * (1 + replicas)):
             port = free_port()
             conf = f"nodes-{port}.conf"
             self.nodes.append(
-                _Node(
+                _node(
                     binary,
                     ["--cluster-enabled", "yes", "--cluster-config-file", conf,
                      "--cluster-node-timeout", "2000", "--cluster-port", str(free_port()),
@@ -137,11 +105,11 @@ class RedisClusterGroup:
 
         _wait("cluster_state:ok on every node, replicas in sync", ready, timeout)
 
-    def masters(self) -> list[_Node]:
+    def masters(self) -> list[RedisServer]:
         """The nodes that are masters now."""
         return [n for n in self.nodes if "role:master" in cli(n.port, "info", "replication")]
 
-    def replica_of(self, master: _Node) -> _Node:
+    def replica_of(self, master: RedisServer) -> RedisServer:
         """The node replicating ``master``."""
         for node in self.nodes:
             out = cli(node.port, "info", "replication")
@@ -195,8 +163,8 @@ class RedisSentinelGroup:
 
     def __init__(self, binary: str) -> None:
         fast_sync = ["--repl-diskless-sync-delay", "0"]  # Redis 7 waits 5 s by default
-        self.master = _Node(binary, fast_sync)
-        self.replica = _Node(
+        self.master = _node(binary, fast_sync)
+        self.replica = _node(
             binary, [*fast_sync, "--replicaof", "127.0.0.1", str(self.master.port)]
         )
         self.sentinels = [_Sentinel(binary, self.master.port) for _ in range(3)]

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.harpia.server.conftest import running
-from tests.support.processes import serving
-from tests.support.redis_server import free_port
+from tests.harpia.server.conftest import front_end
 
 from .app_asgi import make_app
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from contextlib import AbstractAsyncContextManager
 
 STEP = 5.0
 
@@ -37,20 +33,8 @@ CUT = {
 }
 
 
-@asynccontextmanager
-async def server(kind: str) -> AsyncIterator[int]:
-    if kind == "uvicorn":
-        port = free_port()
-        command = [
-            sys.executable, "-m", "uvicorn", "tests.harpia.hostile.app_asgi:app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "critical",
-        ]  # fmt: skip
-        with serving(command, port):
-            yield port
-    else:
-        async with running(make_app(), kind) as native:
-            assert native.port is not None
-            yield native.port
+def server(kind: str) -> AbstractAsyncContextManager[int]:
+    return front_end(kind, make_app, "tests.harpia.hostile.app_asgi:app")
 
 
 async def call(port: int, request: bytes) -> tuple[int, bytes]:

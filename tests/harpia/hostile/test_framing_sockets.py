@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.harpia.server.conftest import TIMEOUT, Client, client, running
-from tests.support.processes import serving
-from tests.support.redis_server import free_port
+from tests.support.processes import uvicorn
 
 from . import framing_app
 from .test_framing_connection import REFUSED
@@ -158,12 +156,7 @@ async def test_asgi_takes_the_authority_of_an_absolute_form_path() -> None:
 
 
 async def test_asgi_host_rule_under_uvicorn() -> None:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "tests.harpia.hostile.framing_app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--http", "h11", "--log-level", "warning",
-    ]  # fmt: skip
-    with serving(command, port):
+    with uvicorn("tests.harpia.hostile.framing_app:app", "--http", "h11") as port:
         async with client(port) as c:
             await c.send(b"GET /url HTTP/1.1\r\nHost: a@b/c?d\r\n\r\n")
             assert (await c.response()).status == 400

@@ -15,9 +15,10 @@ import h11
 import pytest
 
 from harpia._server import Server
+from tests.support.processes import uvicorn
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     from harpia import Harpia
@@ -48,6 +49,20 @@ async def running(app: Harpia, driver: str, **options: Any) -> AsyncIterator[Ser
         finally:
             with anyio.fail_after(TIMEOUT + 2):
                 await server.shutdown()
+
+
+@asynccontextmanager
+async def front_end(kind: str, make_app: Callable[[], Harpia], asgi: str) -> AsyncIterator[int]:
+    """``make_app()`` on a native driver (``kind`` ``"asyncio"``/``"anyio"``), or for
+    ``"uvicorn"`` the same app as ``asgi`` (``module:attribute``) under uvicorn in its own
+    process; yields the port."""
+    if kind == "uvicorn":
+        with uvicorn(asgi, log_level="critical") as port:
+            yield port
+    else:
+        async with running(make_app(), kind) as native:
+            assert native.port is not None
+            yield native.port
 
 
 @dataclass

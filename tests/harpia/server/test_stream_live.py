@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import sys
 import zlib
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import brotli
@@ -20,31 +18,17 @@ import h11
 import pytest
 
 from tests.harpia.stream_app import BODY_BYTES, GATES, make_app
-from tests.support.processes import serving
-from tests.support.redis_server import free_port
 
-from .conftest import TIMEOUT, running
+from .conftest import TIMEOUT, front_end, running
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from contextlib import AbstractAsyncContextManager
 
 KINDS = ["asyncio", "anyio", "uvicorn"]
 
 
-@asynccontextmanager
-async def server(kind: str) -> AsyncIterator[int]:
-    if kind == "uvicorn":
-        port = free_port()
-        command = [
-            sys.executable, "-m", "uvicorn", "tests.harpia.stream_app:app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "critical",
-        ]  # fmt: skip
-        with serving(command, port):
-            yield port
-    else:
-        async with running(make_app(), kind) as native:
-            assert native.port is not None
-            yield native.port
+def server(kind: str) -> AbstractAsyncContextManager[int]:
+    return front_end(kind, make_app, "tests.harpia.stream_app:app")
 
 
 class Reader:
