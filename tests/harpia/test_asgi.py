@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harpia import Request, Response, harpia
+from tests.support.asgi import Channel
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -20,13 +21,8 @@ async def test_lifespan_runs_the_hooks_once() -> None:
         events.append("down")
 
     inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    channel = Channel(inbox)
+    receive, send, sent = channel.receive, channel.send, channel.sent
 
     await app({"type": "lifespan"}, receive, send)
     assert events == ["up", "down"]
@@ -70,13 +66,8 @@ async def test_http_scope_with_a_chunked_body_and_a_streamed_answer() -> None:
         {"type": "http.request", "body": b"hel", "more_body": True},
         {"type": "http.request", "body": b"lo", "more_body": False},
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    channel = Channel(inbox)
+    receive, send, sent = channel.receive, channel.send, channel.sent
 
     scope = {
         "type": "http",
@@ -118,13 +109,8 @@ async def test_a_disconnect_while_reading_the_body_raises_client_disconnected() 
         {"type": "http.request", "body": b"x" * 500, "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    channel = Channel(inbox)
+    receive, send, sent = channel.receive, channel.send, channel.sent
 
     scope = {
         "type": "http",

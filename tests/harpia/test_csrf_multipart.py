@@ -23,6 +23,7 @@ from tests.harpia.csrf_upload_app import (
     part,
     start,
 )
+from tests.support.asgi import Channel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -133,13 +134,8 @@ async def asgi_post(app: Harpia, path: str, body: bytes, cookie: str) -> tuple[i
         {"type": "http.request", "body": body[i : i + step], "more_body": i + step < len(body)}
         for i in range(0, len(body), step)
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    channel = Channel(inbox, after={"type": "http.disconnect"})
+    receive, send, sent = channel.receive, channel.send, channel.sent
 
     scope = {
         "type": "http",

@@ -9,6 +9,7 @@ import pytest
 import harpia as hp
 from harpia import Request, Response, TestClient, Upload, UploadOptions
 from harpia._upload import sanitize_filename
+from tests.support.asgi import Channel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -376,13 +377,8 @@ async def test_upload_through_asgi(tmp_path: Path) -> None:
         {"type": "http.request", "body": body[:50], "more_body": True},
         {"type": "http.request", "body": body[50:], "more_body": False},
     ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    channel = Channel(inbox)
+    receive, send, sent = channel.receive, channel.send, channel.sent
 
     scope = {
         "type": "http",
