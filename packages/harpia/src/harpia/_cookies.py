@@ -22,10 +22,11 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
+from ._headers import TOKEN
+
 if TYPE_CHECKING:
     from ._request import Request
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch: "$" would allow "\n"
 # What encodeURIComponent leaves as it is (with the ASCII letters and digits); all of it
 # is a cookie-octet, so an encoded value needs no quotes.
 _SAFE = "-_.!~*'()"
@@ -43,7 +44,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
         name = name.strip()
-        if not sep or not _TOKEN.fullmatch(name):
+        if not sep or not TOKEN.fullmatch(name):
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -78,7 +79,7 @@ def check_cookie_name(name: str) -> str:
     if _PLAIN_NAME.fullmatch(name):
         return name  # nothing to encode (the common case)
     encoded = encode_component(name, f"cookie name {name!r}")
-    if not _TOKEN.fullmatch(encoded):
+    if not TOKEN.fullmatch(encoded):
         raise ValueError(
             f"invalid cookie name {name!r}: once percent-encoded it must be a non-empty "
             f"RFC 7230 token (no '(' or ')')"

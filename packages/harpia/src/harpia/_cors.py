@@ -29,12 +29,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from ._headers import TOKEN
+
 if TYPE_CHECKING:
     from ._request import Request
     from ._response import Response
 
 DEFAULT_METHODS = ("GET", "HEAD", "PUT", "PATCH", "POST", "DELETE")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ORIGIN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s?#]+")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _CAMEL = {
@@ -86,7 +87,7 @@ def _names(value: object, option: str, *, upper: bool = False) -> tuple[str, ...
         raise TypeError(f"CORS {option} must be a str or a list of str, got {value!r}")
     names: list[str] = []
     for item in items:
-        if not isinstance(item, str) or not (item == "*" or _TOKEN.fullmatch(item)):
+        if not isinstance(item, str) or not (item == "*" or TOKEN.fullmatch(item)):
             raise ValueError(f"CORS {option}: {item!r} is not a valid name")
         names.append(item.upper() if upper else item)
     return tuple(names)

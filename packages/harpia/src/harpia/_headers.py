@@ -97,7 +97,8 @@ class Headers(Mapping[str, str]):
 # blank. Stricter than h11, which lets \x01-\x08, \x0e-\x1f and \x7f through. Checked
 # here, when the app sets a header, so that a mistake raises at the line that made it and
 # the server need not check every header of every response again.
-_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")  # RFC 9110 token (use fullmatch)
+_NAME = TOKEN
 _VALUE = re.compile(r"(?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 

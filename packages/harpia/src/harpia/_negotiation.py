@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ._headers import TOKEN
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 _QVALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 # Short names an offer may use, as Express's req.accepts does (``"json"``, ``"html"``).
 SHORT_TYPES = {
@@ -91,7 +92,7 @@ def media_type(offer: str) -> str:
             raise ValueError(f"unknown media type {offer!r}: use 'type/subtype' or a short name")
         return full
     main, _, sub = kind.partition("/")
-    if not _TOKEN.fullmatch(main) or not _TOKEN.fullmatch(sub):
+    if not TOKEN.fullmatch(main) or not TOKEN.fullmatch(sub):
         raise ValueError(f"malformed media type {offer!r}")
     return kind
 
